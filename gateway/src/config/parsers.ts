@@ -1,0 +1,58 @@
+/** Parsers for configuration values; each throws a plain Error saying what is wrong. */
+
+export type Parser<T> = (raw: string) => T;
+
+export function integer(min: number, max: number): Parser<number> {
+  return (raw) => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new Error(`'${raw}' is not an integer`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new Error(`${value} is outside ${min}..${max}`);
+    return value;
+  };
+}
+
+export const port: Parser<number> = integer(0, 65535);
+
+export function oneOf<const T extends string>(values: readonly T[]): Parser<T> {
+  return (raw) => {
+    const value = raw.trim() as T;
+    if (!values.includes(value)) throw new Error(`'${raw}' is not one of ${values.join(', ')}`);
+    return value;
+  };
+}
+
+export const nonEmpty: Parser<string> = (raw) => {
+  const value = raw.trim();
+  if (value === '') throw new Error('must not be empty');
+  return value;
+};
+
+/** A comma-separated list of host:port pairs. */
+export const hostPortList: Parser<readonly string[]> = (raw) => {
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (items.length === 0) throw new Error('must list at least one host:port');
+  for (const item of items) {
+    const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d+)$/.exec(item);
+    if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
+      throw new Error(`'${item}' is not host:port`);
+    }
+  }
+  return Object.freeze(items);
+};
+
+/** A redis:// or rediss:// URL. */
+export const redisUrl: Parser<string> = (raw) => {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new Error(`'${raw}' is not a URL`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new Error(`'${raw}' must start with redis:// or rediss://`);
+  }
+  return url.toString();
+};

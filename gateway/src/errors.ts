@@ -1,0 +1,144 @@
+/**
+ * The one error class of the gateway and its closed list of stable codes.
+ * Each code maps to an HTTP status, a Confluent-style numeric error_code, a
+ * gRPC status and whether the caller may safely retry. docs/ERRORS.md lists
+ * every code; a unit test keeps the two in step.
+ */
+
+/** gRPC status codes (numbers from the gRPC spec), kept here so no transport is imported. */
+export const GrpcStatus = {
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  RESOURCE_EXHAUSTED: 8,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+} as const;
+
+interface ErrorSpec {
+  readonly http: number;
+  readonly errorCode: number;
+  readonly grpc: number;
+  readonly retryable: boolean;
+  readonly title: string;
+}
+
+export const ERROR_CODES = {
+  KGW_ROUTE_NOT_FOUND: {
+    http: 404,
+    errorCode: 40400,
+    grpc: GrpcStatus.NOT_FOUND,
+    retryable: false,
+    title: 'No route matches the method and path.',
+  },
+  KGW_MALFORMED_REQUEST: {
+    http: 400,
+    errorCode: 40001,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    title: 'The body is not parsable (for example invalid JSON).',
+  },
+  KGW_PAYLOAD_TOO_LARGE: {
+    http: 413,
+    errorCode: 41301,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    retryable: false,
+    title: 'The body is larger than the configured limit.',
+  },
+  KGW_UNSUPPORTED_MEDIA_TYPE: {
+    http: 415,
+    errorCode: 41501,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    title: 'The Content-Type is not one the route accepts.',
+  },
+  KGW_INVALID_REQUEST: {
+    http: 422,
+    errorCode: 42201,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    title: 'The body, path or query does not match the schema.',
+  },
+  KGW_TIMEOUT: {
+    http: 504,
+    errorCode: 50401,
+    grpc: GrpcStatus.DEADLINE_EXCEEDED,
+    retryable: true,
+    title: 'A dependency did not answer in time.',
+  },
+  KGW_KAFKA_UNAVAILABLE: {
+    http: 503,
+    errorCode: 50301,
+    grpc: GrpcStatus.UNAVAILABLE,
+    retryable: true,
+    title: 'Kafka is unreachable; nothing was written.',
+  },
+  KGW_REDIS_UNAVAILABLE: {
+    http: 503,
+    errorCode: 50302,
+    grpc: GrpcStatus.UNAVAILABLE,
+    retryable: true,
+    title: 'Redis is unreachable.',
+  },
+  KGW_SHUTTING_DOWN: {
+    http: 503,
+    errorCode: 50303,
+    grpc: GrpcStatus.UNAVAILABLE,
+    retryable: true,
+    title: 'This instance is shutting down; retry on another one.',
+  },
+  KGW_INTERNAL: {
+    http: 500,
+    errorCode: 50001,
+    grpc: GrpcStatus.INTERNAL,
+    retryable: false,
+    title: 'An unexpected error; the log has details.',
+  },
+  KGW_CONFIG_INVALID: {
+    http: 500,
+    errorCode: 50002,
+    grpc: GrpcStatus.INTERNAL,
+    retryable: false,
+    title: 'A configuration variable is invalid (boot only).',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The gateway's only error class: a stable code plus a message for humans. */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.details = options.details;
+  }
+
+  get spec(): ErrorSpec {
+    return ERROR_CODES[this.code];
+  }
+
+  get httpStatus(): number {
+    return this.spec.http;
+  }
+
+  get retryable(): boolean {
+    return this.spec.retryable;
+  }
+
+  /** The Confluent-compatible JSON body, plus the stable code. */
+  toJSON(): { error_code: number; message: string; code: ErrorCode } {
+    return { error_code: this.spec.errorCode, message: this.message, code: this.code };
+  }
+}
+
+export function isGatewayError(err: unknown): err is GatewayError {
+  return err instanceof GatewayError;
+}

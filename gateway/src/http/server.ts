@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Readiness } from '../core/readiness.js';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { toGatewayError } from './error-mapping.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+
+export interface HttpServerOptions {
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly metrics: Metrics;
+  readonly readiness: Readiness;
+  readonly bodyLimitBytes: number;
+}
+
+/** Routes that stay up while the instance drains. */
+const ALWAYS_SERVED = new Set(['/healthz', '/readyz', '/metrics']);
+
+function statusClass(status: number): string {
+  return `${Math.floor(status / 100)}xx`;
+}
+
+/** Builds the HTTP transport; it never listens (app.ts does). */
+export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
+  const { logger, registry, metrics, readiness } = options;
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps the default instance type.
+    loggerInstance: logger as FastifyBaseLogger,
+    // One access line per request, written by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    bodyLimit: options.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    // Answer a shutdown ourselves with the stable error body (see onRequest below).
+    return503OnClosing: false,
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    metrics.httpRequestsInFlight.inc();
+    reply.header('x-request-id', request.id);
+    if (readiness.closing && !ALWAYS_SERVED.has(request.routeOptions.url ?? '')) {
+      reply.header('connection', 'close');
+      throw new GatewayError('KGW_SHUTTING_DOWN', 'this instance is shutting down; retry');
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpRequestsInFlight.dec();
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = { route, method: request.method, status_class: statusClass(reply.statusCode) };
+    const seconds = reply.elapsedTime / 1000;
+    metrics.httpRequests.inc(labels);
+    metrics.httpRequestDuration.observe(labels, seconds);
+    request.log.info(
+      { route, method: request.method, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const gatewayError = toGatewayError(err);
+    if (gatewayError.httpStatus >= 500) request.log.error({ err, code: gatewayError.code }, 'request failed');
+    else request.log.debug({ code: gatewayError.code, message: gatewayError.message }, 'request rejected');
+    reply.code(gatewayError.httpStatus).type('application/json').send(gatewayError.toJSON());
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const err = new GatewayError('KGW_ROUTE_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`);
+    reply.code(err.httpStatus).type('application/json').send(err.toJSON());
+  });
+
+  healthRoutes(app, readiness);
+  metricsRoutes(app, registry);
+  return app;
+}

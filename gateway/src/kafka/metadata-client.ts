@@ -1,0 +1,109 @@
+import Kafka from 'node-rdkafka';
+import type { Logger } from '../observability/logger.js';
+import { translateKafkaError } from './translate-error.js';
+
+export interface BrokerInfo {
+  readonly id: number;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface PartitionInfo {
+  readonly id: number;
+  readonly leader: number;
+  readonly replicas: readonly number[];
+  readonly isrs: readonly number[];
+}
+
+export interface TopicInfo {
+  readonly name: string;
+  readonly partitions: readonly PartitionInfo[];
+}
+
+export interface ClusterMetadata {
+  readonly brokers: readonly BrokerInfo[];
+  readonly topics: readonly TopicInfo[];
+}
+
+export interface MetadataClientOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly logger: Logger;
+}
+
+/**
+ * Reads cluster metadata through one long-lived librdkafka handle. It connects
+ * lazily and reconnects on the next call after a failure, so the gateway can
+ * boot while Kafka is down and report it through /readyz.
+ */
+export class KafkaMetadataClient {
+  readonly #client: Kafka.Producer;
+  readonly #logger: Logger;
+  #connecting: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: MetadataClientOptions) {
+    this.#logger = options.logger.child({ component: 'kafka-metadata' });
+    this.#client = new Kafka.Producer({
+      'metadata.broker.list': options.brokers.join(','),
+      'client.id': `${options.clientId}-metadata`,
+      'socket.connection.setup.timeout.ms': 5000,
+      'reconnect.backoff.max.ms': 2000,
+      // Without this librdkafka retries an unreachable bootstrap forever in the background.
+      'topic.metadata.refresh.interval.ms': 30_000,
+    });
+    this.#client.on('event.error', (err) => {
+      this.#logger.debug({ err }, 'librdkafka reported an error');
+    });
+  }
+
+  /** Metadata for all topics (or one), failing after timeoutMs. */
+  async fetch(timeoutMs: number, topic?: string): Promise<ClusterMetadata> {
+    if (this.#closed) throw translateKafkaError(new Error('client closed'), 'read metadata');
+    await this.#connect(timeoutMs);
+    const raw = await new Promise<Kafka.Metadata>((resolve, reject) => {
+      this.#client.getMetadata(
+        topic === undefined ? { timeout: timeoutMs } : { timeout: timeoutMs, topic },
+        (err, data) => (err ? reject(translateKafkaError(err, 'read metadata')) : resolve(data)),
+      );
+    });
+    return {
+      brokers: raw.brokers.map(({ id, host, port }) => ({ id, host, port })),
+      topics: raw.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({
+          id: p.id,
+          leader: p.leader,
+          replicas: p.replicas,
+          isrs: p.isrs,
+        })),
+      })),
+    };
+  }
+
+  #connect(timeoutMs: number): Promise<void> {
+    if (this.#client.isConnected()) return Promise.resolve();
+    this.#connecting ??= new Promise<void>((resolve, reject) => {
+      this.#client.connect({ timeout: timeoutMs, allTopics: false }, (err) => {
+        this.#connecting = undefined;
+        if (err) reject(translateKafkaError(err, 'connect'));
+        else resolve();
+      });
+    });
+    return this.#connecting;
+  }
+
+  /** Disconnects; safe to call more than once. */
+  async close(timeoutMs: number): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#client.isConnected()) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#client.disconnect(timeoutMs, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

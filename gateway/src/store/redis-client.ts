@@ -1,0 +1,71 @@
+import { Redis } from 'ioredis';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+
+export interface RedisClientOptions {
+  readonly url: string;
+  readonly logger: Logger;
+  /** Deadline for any single command, in ms. */
+  readonly commandTimeoutMs: number;
+}
+
+/**
+ * The gateway's Redis connection. Commands fail fast while disconnected
+ * (no offline queue) so a down Redis surfaces as KGW_REDIS_UNAVAILABLE instead
+ * of requests piling up; ioredis keeps reconnecting in the background.
+ */
+export class RedisClient {
+  readonly redis: Redis;
+  readonly #logger: Logger;
+  #closed = false;
+
+  constructor(options: RedisClientOptions) {
+    this.#logger = options.logger.child({ component: 'redis' });
+    this.redis = new Redis(options.url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      connectTimeout: 2000,
+      commandTimeout: options.commandTimeoutMs,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    });
+    let wasUp = false;
+    this.redis.on('ready', () => {
+      wasUp = true;
+      this.#logger.info('redis connected');
+    });
+    this.redis.on('error', (err) => {
+      // ioredis emits every failed reconnect; log the first one per outage only.
+      if (wasUp) this.#logger.warn({ err }, 'redis connection lost');
+      wasUp = false;
+    });
+  }
+
+  /** Starts connecting; failures are retried in the background. */
+  start(): void {
+    this.redis.connect().catch((err: unknown) => {
+      this.#logger.warn({ err }, 'redis not reachable yet; retrying in the background');
+    });
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.redis.ping();
+    } catch (err) {
+      throw new GatewayError('KGW_REDIS_UNAVAILABLE', `Redis did not answer PING: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  /** Quits (or disconnects if the server is gone); safe to call more than once. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.redis.status === 'ready') {
+      await this.redis.quit().catch(() => this.redis.disconnect());
+    } else {
+      this.redis.disconnect();
+    }
+  }
+}

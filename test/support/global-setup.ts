@@ -1,0 +1,32 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { parseStackEnv, stack } from './stack.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kafkaBrokers: string;
+    redisUrl: string;
+  }
+}
+
+/** Starts one local stack for the whole integration run, unless the environment names one. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const { KAFKA_BROKERS, REDIS_URL } = process.env;
+  if (KAFKA_BROKERS && REDIS_URL) {
+    project.provide('kafkaBrokers', KAFKA_BROKERS);
+    project.provide('redisUrl', REDIS_URL);
+    return async () => {};
+  }
+  const runDir = await mkdtemp(join(tmpdir(), 'kgw-test-stack-'));
+  const started = Date.now();
+  const env = parseStackEnv(await stack(runDir, 'up', '--brokers', '1'));
+  console.log(`test stack up in ${Date.now() - started} ms: ${env.kafkaBrokers} ${env.redisUrl}`);
+  project.provide('kafkaBrokers', env.kafkaBrokers);
+  project.provide('redisUrl', env.redisUrl);
+  return async () => {
+    await stack(runDir, 'down');
+    await rm(runDir, { recursive: true, force: true });
+  };
+}
