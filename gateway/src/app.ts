@@ -30,7 +30,11 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   const registry = deps.registry ?? new Registry();
   const metrics = createMetrics(registry, { version: packageVersion(), node: process.version });
 
-  const redis = new RedisClient({ url: config.redisUrl, logger, commandTimeoutMs: config.readyTimeoutMs });
+  const redis = new RedisClient({
+    url: config.redisUrl,
+    logger,
+    commandTimeoutMs: config.readyTimeoutMs,
+  });
   const kafkaMetadata = new KafkaMetadataClient({
     brokers: config.kafkaBrokers,
     clientId: config.kafkaClientId,

@@ -1,4 +1,4 @@
-import Kafka from 'node-rdkafka';
+import type Kafka from 'node-rdkafka';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAllClients, connectProducer, createTopic, readTopic } from '../support/kafka.js';
 
@@ -24,7 +24,15 @@ function produceAll(
     };
     producer.on('delivery-report', onReport);
     for (const r of records) {
-      producer.produce(topic, r.partition, Buffer.from(r.value), r.key, Date.now(), undefined, r.headers);
+      producer.produce(
+        topic,
+        r.partition,
+        Buffer.from(r.value),
+        r.key,
+        Date.now(),
+        undefined,
+        r.headers,
+      );
     }
   });
 }
@@ -45,7 +53,9 @@ describe('test harness against the real broker', () => {
     await produceAll(producer, topic, records);
     const read = await readTopic(topic, { count: 6 });
 
-    expect(read.map((r) => [r.partition, r.offset, r.key?.toString(), r.value?.toString()])).toEqual([
+    expect(
+      read.map((r) => [r.partition, r.offset, r.key?.toString(), r.value?.toString()]),
+    ).toEqual([
       [0, 0, 'k0', 'v0'],
       [0, 1, 'k3', 'v3'],
       [1, 0, 'k1', 'v1'],
@@ -63,6 +73,8 @@ describe('test harness against the real broker', () => {
     await produceAll(producer, a, [{ partition: 0, key: 'k', value: 'only-in-a' }]);
 
     expect(await readTopic(b, { count: 1, timeoutMs: 1500 })).toEqual([]);
-    expect((await readTopic(a, { count: 1 })).map((r) => r.value?.toString())).toEqual(['only-in-a']);
+    expect((await readTopic(a, { count: 1 })).map((r) => r.value?.toString())).toEqual([
+      'only-in-a',
+    ]);
   });
 });

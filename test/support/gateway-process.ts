@@ -53,7 +53,9 @@ export async function spawnGateway(env: Record<string, string> = {}): Promise<Ga
   const listening = await Promise.race([
     waitForLog(child.logs, (line) => line.msg === 'gateway listening'),
     child.exited.then((exit) => {
-      throw new Error(`gateway exited (${JSON.stringify(exit)}) before listening:\n${child.stderr()}`);
+      throw new Error(
+        `gateway exited (${JSON.stringify(exit)}) before listening:\n${child.stderr()}`,
+      );
     }),
   ]);
   return { ...child, url: `http://127.0.0.1:${String(listening.httpPort)}` };

@@ -37,7 +37,9 @@ function disconnect(client: Kafka.Producer | Kafka.KafkaConsumer): Promise<void>
 }
 
 /** A connected plain node-rdkafka producer (not the gateway's), closed by closeAllClients(). */
-export async function connectProducer(config: Kafka.ProducerGlobalConfig = {}): Promise<Kafka.Producer> {
+export async function connectProducer(
+  config: Kafka.ProducerGlobalConfig = {},
+): Promise<Kafka.Producer> {
   const producer = new Kafka.Producer({
     'metadata.broker.list': brokers(),
     'client.id': 'kgw-test-producer',
@@ -58,7 +60,10 @@ export async function createTopic(
 ): Promise<string> {
   const { partitions = 1, replicationFactor = 1, prefix = 'test' } = options;
   const topic = uniqueName(prefix);
-  const admin = Kafka.AdminClient.create({ 'metadata.broker.list': brokers(), 'client.id': 'kgw-test-admin' });
+  const admin = Kafka.AdminClient.create({
+    'metadata.broker.list': brokers(),
+    'client.id': 'kgw-test-admin',
+  });
   try {
     await new Promise<void>((resolve, reject) =>
       admin.createTopic(
@@ -77,7 +82,8 @@ export async function createTopic(
         producer.getMetadata({ topic, timeout: 5000 }, (err, metadata) => {
           if (err) return reject(err);
           const found = metadata.topics.find((t) => t.name === topic);
-          const ready = found?.partitions.length === partitions && found.partitions.every((p) => p.leader >= 0);
+          const ready =
+            found?.partitions.length === partitions && found.partitions.every((p) => p.leader >= 0);
           return ready ? resolve() : reject(new Error(`topic ${topic} not ready yet`));
         }),
       ),
@@ -116,7 +122,9 @@ export async function readTopic(
     consumer.connect({ timeout: 10_000, topic }, (err) => (err ? reject(err) : resolve())),
   );
   const metadata = await new Promise<Kafka.Metadata>((resolve, reject) =>
-    consumer.getMetadata({ topic, timeout: 5000 }, (err, data) => (err ? reject(err) : resolve(data))),
+    consumer.getMetadata({ topic, timeout: 5000 }, (err, data) =>
+      err ? reject(err) : resolve(data),
+    ),
   );
   const partitions = metadata.topics.find((t) => t.name === topic)?.partitions ?? [];
   consumer.assign(partitions.map((p) => ({ topic, partition: p.id, offset: 0 })));

@@ -32,6 +32,7 @@ export function parseStackEnv(stdout: string): StackEnv {
   }
   const kafkaBrokers = vars.get('KAFKA_BROKERS');
   const redisUrl = vars.get('REDIS_URL');
-  if (!kafkaBrokers || !redisUrl) throw new Error(`stack printed no KAFKA_BROKERS/REDIS_URL:\n${stdout}`);
+  if (!kafkaBrokers || !redisUrl)
+    throw new Error(`stack printed no KAFKA_BROKERS/REDIS_URL:\n${stdout}`);
   return { kafkaBrokers, redisUrl };
 }

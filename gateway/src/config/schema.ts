@@ -9,7 +9,12 @@ export interface Setting<T> {
   readonly parse: Parser<T>;
 }
 
-function setting<T>(env: string, def: string | undefined, doc: string, parse: Parser<T>): Setting<T> {
+function setting<T>(
+  env: string,
+  def: string | undefined,
+  doc: string,
+  parse: Parser<T>,
+): Setting<T> {
   return { env, default: def, doc, parse };
 }
 
@@ -22,15 +27,30 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const SETTINGS = {
   httpHost: setting('KGW_HTTP_HOST', '0.0.0.0', 'Address the HTTP server binds.', nonEmpty),
   httpPort: setting('KGW_HTTP_PORT', '8080', 'HTTP port (0 picks a free one).', port),
-  grpcPort: setting('KGW_GRPC_PORT', '9090', 'gRPC port (0 picks a free one).', port),
+  grpcPort: setting(
+    'KGW_GRPC_PORT',
+    '9090',
+    'Port for the gRPC API (0 picks a free one); no gRPC server runs yet.',
+    port,
+  ),
   kafkaBrokers: setting(
     'KAFKA_BROKERS',
     '127.0.0.1:9092',
     'Comma-separated Kafka bootstrap brokers (host:port).',
     hostPortList,
   ),
-  redisUrl: setting('REDIS_URL', 'redis://127.0.0.1:6379', 'Redis URL (redis:// or rediss://).', redisUrl),
-  logLevel: setting('KGW_LOG_LEVEL', 'info', `Log level: ${LOG_LEVELS.join(', ')}.`, oneOf(LOG_LEVELS)),
+  redisUrl: setting(
+    'REDIS_URL',
+    'redis://127.0.0.1:6379',
+    'Redis URL (redis:// or rediss://).',
+    redisUrl,
+  ),
+  logLevel: setting(
+    'KGW_LOG_LEVEL',
+    'info',
+    `Log level: ${LOG_LEVELS.join(', ')}.`,
+    oneOf(LOG_LEVELS),
+  ),
   kafkaClientId: setting(
     'KGW_KAFKA_CLIENT_ID',
     'kafka-gateway',

@@ -4,7 +4,9 @@ import { withDeadline } from '../util/deadline.js';
 /** A dependency check: resolves when the dependency answers, rejects otherwise. */
 export type Probe = () => Promise<void>;
 
-export type CheckResult = { readonly ok: true } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+export type CheckResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
 export interface ReadinessReport {
   readonly ready: boolean;

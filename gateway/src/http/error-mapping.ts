@@ -22,10 +22,12 @@ export function toGatewayError(err: unknown): GatewayError {
   if (isGatewayError(err)) return err;
   const e = (err ?? {}) as FastifyLikeError;
   const message = typeof e.message === 'string' ? e.message : 'request failed';
-  if (e.validation !== undefined) return new GatewayError('KGW_INVALID_REQUEST', message, { cause: err });
+  if (e.validation !== undefined)
+    return new GatewayError('KGW_INVALID_REQUEST', message, { cause: err });
   const byCode = typeof e.code === 'string' ? FASTIFY_CODES[e.code] : undefined;
   if (byCode) return new GatewayError(byCode, message, { cause: err });
   // fastify's JSON parser throws a SyntaxError carrying statusCode 400.
-  if (e.statusCode === 400) return new GatewayError('KGW_MALFORMED_REQUEST', message, { cause: err });
+  if (e.statusCode === 400)
+    return new GatewayError('KGW_MALFORMED_REQUEST', message, { cause: err });
   return new GatewayError('KGW_INTERNAL', 'internal error', { cause: err });
 }

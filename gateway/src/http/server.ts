@@ -31,7 +31,10 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     // pino's Logger is a FastifyBaseLogger; the cast keeps the default instance type.
     loggerInstance: logger as FastifyBaseLogger,
     // One access line per request, written by the onResponse hook below.
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    logController: new LogController({
+      disableRequestLogging: true,
+      requestIdLogLabel: 'requestId',
+    }),
     bodyLimit: options.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -56,20 +59,33 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     metrics.httpRequests.inc(labels);
     metrics.httpRequestDuration.observe(labels, seconds);
     request.log.info(
-      { route, method: request.method, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      {
+        route,
+        method: request.method,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
       'request',
     );
   });
 
   app.setErrorHandler((err, request, reply) => {
     const gatewayError = toGatewayError(err);
-    if (gatewayError.httpStatus >= 500) request.log.error({ err, code: gatewayError.code }, 'request failed');
-    else request.log.debug({ code: gatewayError.code, message: gatewayError.message }, 'request rejected');
+    if (gatewayError.httpStatus >= 500)
+      request.log.error({ err, code: gatewayError.code }, 'request failed');
+    else
+      request.log.debug(
+        { code: gatewayError.code, message: gatewayError.message },
+        'request rejected',
+      );
     reply.code(gatewayError.httpStatus).type('application/json').send(gatewayError.toJSON());
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const err = new GatewayError('KGW_ROUTE_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`);
+    const err = new GatewayError(
+      'KGW_ROUTE_NOT_FOUND',
+      `no route for ${request.method} ${request.url.split('?')[0]}`,
+    );
     reply.code(err.httpStatus).type('application/json').send(err.toJSON());
   });
 

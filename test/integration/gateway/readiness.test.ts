@@ -35,7 +35,10 @@ describe('GET /readyz against real dependencies', () => {
       expect(r.status).toBe(200);
       return r;
     });
-    expect(up.body).toEqual({ status: 'ready', checks: { kafka: { ok: true }, redis: { ok: true } } });
+    expect(up.body).toEqual({
+      status: 'ready',
+      checks: { kafka: { ok: true }, redis: { ok: true } },
+    });
 
     await redis.stop();
     const down = await eventually(async () => {
@@ -57,19 +60,28 @@ describe('GET /readyz against real dependencies', () => {
     expect(metrics).toMatch(/^kgw_dependency_up\{dependency="redis"\} 0$/m);
 
     await redis.start();
-    await eventually(async () => expect((await readyz(gateway.url)).status).toBe(200), { timeoutMs: 20_000 });
+    await eventually(async () => expect((await readyz(gateway.url)).status).toBe(200), {
+      timeoutMs: 20_000,
+    });
   });
 
   it('is 503 naming Kafka, within the check deadline, when no broker listens', async () => {
     const deadPort = await freePort();
-    const gateway = await spawnGateway({ KAFKA_BROKERS: `127.0.0.1:${deadPort}`, KGW_READY_TIMEOUT_MS: '1000' });
+    const gateway = await spawnGateway({
+      KAFKA_BROKERS: `127.0.0.1:${deadPort}`,
+      KGW_READY_TIMEOUT_MS: '1000',
+    });
 
     const started = Date.now();
     const r = await readyz(gateway.url);
     const elapsed = Date.now() - started;
 
     expect(r.status).toBe(503);
-    expect(r.body).toMatchObject({ code: 'KGW_KAFKA_UNAVAILABLE', down: ['kafka'], checks: { redis: { ok: true } } });
+    expect(r.body).toMatchObject({
+      code: 'KGW_KAFKA_UNAVAILABLE',
+      down: ['kafka'],
+      checks: { redis: { ok: true } },
+    });
     expect(elapsed).toBeLessThan(5000);
   });
 });

@@ -12,7 +12,11 @@ export function healthRoutes(app: FastifyInstance, readiness: Readiness): void {
     const down = Object.entries(report.checks)
       .filter(([, result]) => !result.ok)
       .map(([name]) => name);
-    const code = report.closing ? 'KGW_SHUTTING_DOWN' : down.includes('kafka') ? 'KGW_KAFKA_UNAVAILABLE' : 'KGW_REDIS_UNAVAILABLE';
+    const code = report.closing
+      ? 'KGW_SHUTTING_DOWN'
+      : down.includes('kafka')
+        ? 'KGW_KAFKA_UNAVAILABLE'
+        : 'KGW_REDIS_UNAVAILABLE';
     reply.code(503);
     return {
       status: 'not_ready',

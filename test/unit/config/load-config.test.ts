@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../gateway/src/config/load-config.js';
+import { GatewayError } from '../../../gateway/src/errors.js';
+
+function configError(env: Record<string, string>): GatewayError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof GatewayError) return err;
+    throw err;
+  }
+  throw new Error('loadConfig accepted a bad environment');
+}
+
+describe('loadConfig', () => {
+  it('fills every default when the environment is empty', () => {
+    expect(loadConfig({})).toEqual({
+      httpHost: '0.0.0.0',
+      httpPort: 8080,
+      grpcPort: 9090,
+      kafkaBrokers: ['127.0.0.1:9092'],
+      redisUrl: 'redis://127.0.0.1:6379',
+      logLevel: 'info',
+      kafkaClientId: 'kafka-gateway',
+      readyTimeoutMs: 2000,
+      shutdownTimeoutMs: 10000,
+      bodyLimitBytes: 10485760,
+    });
+  });
+
+  it('parses given values and returns a frozen object', () => {
+    const config = loadConfig({
+      KGW_HTTP_PORT: '0',
+      KAFKA_BROKERS: ' a:1, [::1]:9092 ,b.example:65535',
+      REDIS_URL: 'rediss://user:pw@cache:6380/2',
+      KGW_LOG_LEVEL: 'debug',
+    });
+    expect(config.httpPort).toBe(0);
+    expect(config.kafkaBrokers).toEqual(['a:1', '[::1]:9092', 'b.example:65535']);
+    expect(config.redisUrl).toBe('rediss://user:pw@cache:6380/2');
+    expect(config.logLevel).toBe('debug');
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.kafkaBrokers)).toBe(true);
+  });
+
+  it.each([
+    ['KGW_HTTP_PORT', 'http', /not an integer/],
+    ['KGW_HTTP_PORT', '65536', /outside 0\.\.65535/],
+    ['KGW_GRPC_PORT', '-1', /outside/],
+    ['KAFKA_BROKERS', 'localhost', /not host:port/],
+    ['KAFKA_BROKERS', ' , ', /at least one/],
+    ['KAFKA_BROKERS', 'a:0', /not host:port/],
+    ['REDIS_URL', 'localhost:6379', /redis:\/\//],
+    ['REDIS_URL', 'not a url', /not a URL/],
+    ['KGW_LOG_LEVEL', 'verbose', /not one of/],
+    ['KGW_READY_TIMEOUT_MS', '5', /outside/],
+    ['KGW_KAFKA_CLIENT_ID', '  ', /empty/],
+  ])('rejects %s=%j naming the variable', (name, value, reason) => {
+    const err = configError({ [name]: value });
+    expect(err.code).toBe('KGW_CONFIG_INVALID');
+    expect(err.message).toContain(name);
+    expect(err.message).toMatch(reason);
+  });
+
+  it('rejects an unknown KGW_ variable (a typo) but ignores other variables', () => {
+    const err = configError({ KGW_HTTP_PROT: '8080', PATH: '/bin', HOME: '/root' });
+    expect(err.message).toContain('KGW_HTTP_PROT is not a known variable');
+    expect(err.message).not.toContain('PATH');
+  });
+
+  it('reports every problem at once', () => {
+    const err = configError({ KGW_HTTP_PORT: 'x', KGW_LOG_LEVEL: 'y' });
+    expect(err.details?.problems).toHaveLength(2);
+  });
+});
