@@ -63,7 +63,8 @@ export class KafkaMetadataClient {
     await this.#connect(timeoutMs);
     const raw = await new Promise<Kafka.Metadata>((resolve, reject) => {
       this.#client.getMetadata(
-        topic === undefined ? { timeout: timeoutMs } : { timeout: timeoutMs, topic },
+        // allTopics: false — only the named topic (or just the brokers), never the whole cluster.
+        { timeout: timeoutMs, allTopics: false, ...(topic === undefined ? {} : { topic }) },
         (err, data) => (err ? reject(translateKafkaError(err, 'read metadata')) : resolve(data)),
       );
     });

@@ -10,7 +10,7 @@ function documentedRows(): Map<string, string[]> {
   const text = readFileSync(join(REPO_ROOT, 'docs', 'ERRORS.md'), 'utf8');
   const rows = new Map<string, string[]>();
   for (const line of text.split('\n')) {
-    const match = /^\| `(KGW_[A-Z_]+)` \|(.*)\|$/.exec(line);
+    const match = /^\|\s*`(KGW_[A-Z_]+)`\s*\|(.*)\|\s*$/.exec(line);
     if (match)
       rows.set(
         match[1]!,
