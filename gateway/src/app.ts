@@ -1,11 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import type { Config } from './config/schema.js';
+import { InFlightTracker, createStrategy } from './balancer/index.js';
+import { AdminService } from './core/admin.js';
+import { ProduceService } from './core/produce.js';
 import { Readiness } from './core/readiness.js';
+import { metadataRoutes } from './http/routes/metadata.js';
+import { produceV2Routes } from './http/routes/produce-v2.js';
+import { produceV3Routes } from './http/routes/produce-v3.js';
 import { buildHttpServer } from './http/server.js';
 import { KafkaMetadataClient } from './kafka/metadata-client.js';
+import { DELIVERY_MODES, KafkaProducer, type DeliveryMode } from './kafka/producer.js';
+import { TopicMetadataCache } from './kafka/topic-metadata-cache.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
+import { TopicLabels } from './observability/topic-labels.js';
+import { IdempotencyStore } from './store/idempotency-store.js';
 import { RedisClient } from './store/redis-client.js';
 import { withDeadline } from './util/deadline.js';
 import { packageVersion } from './util/package-version.js';
@@ -28,7 +38,31 @@ export interface Gateway {
 export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const registry = deps.registry ?? new Registry();
-  const metrics = createMetrics(registry, { version: packageVersion(), node: process.version });
+  const version = packageVersion();
+  const producers = Object.fromEntries(
+    DELIVERY_MODES.map((mode) => [
+      mode,
+      new KafkaProducer({
+        brokers: config.kafkaBrokers,
+        clientId: config.kafkaClientId,
+        mode,
+        logger,
+        deliveryTimeoutMs: config.produceTimeoutMs,
+        lingerMs: config.producerLingerMs,
+        queueMaxMessages: config.produceQueueMaxMessages,
+        queueMaxBytes: config.produceQueueMaxBytes,
+        maxRecordBytes: config.maxRecordBytes,
+      }),
+    ]),
+  ) as Record<DeliveryMode, KafkaProducer>;
+  const metrics = createMetrics(
+    registry,
+    { version, node: process.version },
+    {
+      produceQueues: () =>
+        DELIVERY_MODES.map((delivery) => ({ delivery, ...producers[delivery].queued })),
+    },
+  );
 
   const redis = new RedisClient({
     url: config.redisUrl,
@@ -39,6 +73,33 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     brokers: config.kafkaBrokers,
     clientId: config.kafkaClientId,
     logger,
+  });
+  const metadataCache = new TopicMetadataCache({
+    client: kafkaMetadata,
+    maxAgeMs: config.metadataMaxAgeMs,
+    timeoutMs: config.readyTimeoutMs,
+  });
+  const inFlight = new InFlightTracker();
+  const produce = new ProduceService({
+    metadata: metadataCache,
+    producers,
+    strategy: createStrategy(config.balancer, { inFlight }),
+    inFlight,
+    idempotency: new IdempotencyStore(redis.redis, {
+      ttlMs: config.idempotencyTtlMs,
+      // A gateway that dies mid-request frees its keys once no answer can be pending.
+      pendingTtlMs: config.requestTimeoutMs + config.produceTimeoutMs,
+    }),
+    metrics,
+    topicLabels: new TopicLabels(config.metricsMaxTopics),
+    logger,
+    maxRecordBytes: config.maxRecordBytes,
+    connectTimeoutMs: config.readyTimeoutMs,
+  });
+  const admin = new AdminService({
+    client: kafkaMetadata,
+    cache: metadataCache,
+    timeoutMs: config.readyTimeoutMs,
   });
   const readiness = new Readiness({
     timeoutMs: config.readyTimeoutMs,
@@ -56,6 +117,17 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     metrics,
     readiness,
     bodyLimitBytes: config.bodyLimitBytes,
+    version,
+    routes: [
+      (app) => produceV2Routes(app, produce),
+      (app) =>
+        produceV3Routes(app, produce, {
+          clusterId: config.clusterId,
+          maxRecordBytes: config.maxRecordBytes,
+          maxOutstanding: 1000,
+        }),
+      (app) => metadataRoutes(app, admin, { clusterId: config.clusterId }),
+    ],
   });
 
   let closing: Promise<void> | undefined;
@@ -64,6 +136,10 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     // STYLE.md §7: readiness 503 → stop accepting and answer in-flight → Kafka → Redis → logs.
     readiness.markClosing();
     await http.close();
+    // Flush what was accepted before disconnecting: nothing accepted is dropped silently.
+    await Promise.all(
+      DELIVERY_MODES.map((mode) => producers[mode].close(Math.min(5000, config.shutdownTimeoutMs))),
+    );
     await kafkaMetadata.close(Math.min(5000, config.shutdownTimeoutMs));
     await redis.close();
   }

@@ -31,6 +31,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       problems.push(`${name} is not a known variable (known: ${[...known].sort().join(', ')})`);
     }
   }
+  if (
+    typeof values.requestTimeoutMs === 'number' &&
+    typeof values.produceTimeoutMs === 'number' &&
+    values.requestTimeoutMs <= values.produceTimeoutMs
+  ) {
+    problems.push(
+      `KGW_REQUEST_TIMEOUT_MS (${values.requestTimeoutMs}) must exceed KGW_PRODUCE_TIMEOUT_MS (${values.produceTimeoutMs}) so a delivery report always arrives before the request's deadline`,
+    );
+  }
   if (problems.length > 0) {
     throw new GatewayError('KGW_CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, {
       details: { problems },

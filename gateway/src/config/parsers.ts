@@ -56,3 +56,22 @@ export const redisUrl: Parser<string> = (raw) => {
   }
   return url.toString();
 };
+
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** A duration such as `86400` (seconds), `500ms`, `30s`, `15m`, `24h` or `7d`, in milliseconds. */
+export function duration(minMs: number, maxMs: number): Parser<number> {
+  return (raw) => {
+    const match = /^(\d+)(ms|s|m|h|d)?$/.exec(raw.trim());
+    if (!match) throw new Error(`'${raw}' is not a duration like 30s, 15m or 24h`);
+    const ms = Number(match[1]) * DURATION_UNITS[match[2] ?? 's']!;
+    if (ms < minMs || ms > maxMs) throw new Error(`${raw} is outside ${minMs} ms..${maxMs} ms`);
+    return ms;
+  };
+}

@@ -1,4 +1,14 @@
-import { hostPortList, integer, nonEmpty, oneOf, port, redisUrl, type Parser } from './parsers.js';
+import { STRATEGY_NAMES } from '../balancer/index.js';
+import {
+  duration,
+  hostPortList,
+  integer,
+  nonEmpty,
+  oneOf,
+  port,
+  redisUrl,
+  type Parser,
+} from './parsers.js';
 
 /** One configuration variable: its name, default, meaning and parser. */
 export interface Setting<T> {
@@ -74,6 +84,72 @@ export const SETTINGS = {
     '10485760',
     'Largest request body accepted, in bytes (larger gets 413).',
     integer(1024, 1024 * 1024 * 1024),
+  ),
+  requestTimeoutMs: setting(
+    'KGW_REQUEST_TIMEOUT_MS',
+    '30000',
+    'Deadline of a produce request; must exceed KGW_PRODUCE_TIMEOUT_MS so Kafka answers first.',
+    integer(1000, 600_000),
+  ),
+  produceTimeoutMs: setting(
+    'KGW_PRODUCE_TIMEOUT_MS',
+    '10000',
+    "librdkafka's message.timeout.ms: how long a record may wait for its delivery report.",
+    integer(1000, 300_000),
+  ),
+  produceQueueMaxMessages: setting(
+    'KGW_PRODUCE_QUEUE_MAX_MESSAGES',
+    '100000',
+    'Records awaiting delivery per producer before requests get 429.',
+    integer(100, 10_000_000),
+  ),
+  produceQueueMaxBytes: setting(
+    'KGW_PRODUCE_QUEUE_MAX_BYTES',
+    '67108864',
+    'Bytes of records awaiting delivery per producer before requests get 429.',
+    integer(1024 * 1024, 2 ** 31 - 1),
+  ),
+  producerLingerMs: setting(
+    'KGW_PRODUCER_LINGER_MS',
+    '5',
+    "librdkafka's linger.ms: how long a batch may wait for more records.",
+    integer(0, 1000),
+  ),
+  maxRecordBytes: setting(
+    'KGW_MAX_RECORD_BYTES',
+    '1000000',
+    'Largest key + value + headers of one record, in bytes (larger is rejected per record).',
+    integer(1024, 100 * 1024 * 1024),
+  ),
+  metadataMaxAgeMs: setting(
+    'KGW_METADATA_MAX_AGE_MS',
+    '30000',
+    'How long topic metadata (partitions, leaders) is reused before it is fetched again.',
+    integer(100, 3_600_000),
+  ),
+  balancer: setting(
+    'KGW_BALANCER',
+    'round-robin',
+    `Partition choice for records with neither key nor partition: ${STRATEGY_NAMES.join(', ')}.`,
+    oneOf(STRATEGY_NAMES),
+  ),
+  idempotencyTtlMs: setting(
+    'KGW_IDEMPOTENCY_TTL',
+    '24h',
+    'How long an Idempotency-Key and its response are kept (seconds, or 30m, 24h, 7d).',
+    duration(1000, 30 * 86_400_000),
+  ),
+  clusterId: setting(
+    'KGW_CLUSTER_ID',
+    'kafka-gateway',
+    'The cluster id served by GET /v3/clusters and accepted in v3 paths.',
+    nonEmpty,
+  ),
+  metricsMaxTopics: setting(
+    'KGW_METRICS_MAX_TOPICS',
+    '100',
+    'Distinct topic label values in metrics; later topics are counted as "other".',
+    integer(0, 10_000),
   ),
 } as const;
 

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '../core/readiness.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { registerKafkaMediaTypes } from './content-types.js';
 import { toGatewayError } from './error-mapping.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -15,6 +17,9 @@ export interface HttpServerOptions {
   readonly metrics: Metrics;
   readonly readiness: Readiness;
   readonly bodyLimitBytes: number;
+  /** Route sets registered after the OpenAPI plugin, so their schemas are documented. */
+  readonly routes?: ReadonlyArray<(app: FastifyInstance) => void>;
+  readonly version?: string;
 }
 
 /** Routes that stay up while the instance drains. */
@@ -40,6 +45,20 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     genReqId: () => randomUUID(),
     // Answer a shutdown ourselves with the stable error body (see onRequest below).
     return503OnClosing: false,
+    // Reject unknown body fields instead of silently dropping them.
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+  registerKafkaMediaTypes(app);
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'kafka-gateway',
+        version: options.version ?? '0.0.0',
+        description:
+          'HTTP gateway in front of Apache Kafka, compatible with Confluent REST Proxy v2/v3 produce. Errors: docs/ERRORS.md.',
+      },
+    },
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -78,6 +97,10 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
         { code: gatewayError.code, message: gatewayError.message },
         'request rejected',
       );
+    if (gatewayError.httpStatus === 429 || gatewayError.httpStatus === 503) {
+      const seconds = gatewayError.details?.retryAfterSeconds;
+      reply.header('retry-after', String(typeof seconds === 'number' ? seconds : 1));
+    }
     reply.code(gatewayError.httpStatus).type('application/json').send(gatewayError.toJSON());
   });
 
@@ -91,5 +114,9 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
 
   healthRoutes(app, readiness);
   metricsRoutes(app, registry);
+  app.register(async (scope) => {
+    scope.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    for (const addRoutes of options.routes ?? []) addRoutes(scope);
+  });
   return app;
 }

@@ -1,5 +1,6 @@
 import Kafka from 'node-rdkafka';
 import type { Logger } from '../observability/logger.js';
+import { LazyConnection } from './lazy-connection.js';
 import { translateKafkaError } from './translate-error.js';
 
 export interface BrokerInfo {
@@ -25,6 +26,9 @@ export interface ClusterMetadata {
   readonly topics: readonly TopicInfo[];
 }
 
+/** Pass to fetch() to list every topic. */
+export const ALL_TOPICS = Symbol('all topics');
+
 export interface MetadataClientOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
@@ -39,7 +43,7 @@ export interface MetadataClientOptions {
 export class KafkaMetadataClient {
   readonly #client: Kafka.Producer;
   readonly #logger: Logger;
-  #connecting: Promise<void> | undefined;
+  readonly #connection: LazyConnection;
   #closed = false;
 
   constructor(options: MetadataClientOptions) {
@@ -55,16 +59,22 @@ export class KafkaMetadataClient {
     this.#client.on('event.error', (err) => {
       this.#logger.debug({ err }, 'librdkafka reported an error');
     });
+    this.#connection = new LazyConnection(this.#client);
   }
 
-  /** Metadata for all topics (or one), failing after timeoutMs. */
-  async fetch(timeoutMs: number, topic?: string): Promise<ClusterMetadata> {
+  /**
+   * Brokers plus the named topic (none when omitted; every topic when
+   * `topic` is ALL_TOPICS), failing after timeoutMs.
+   */
+  async fetch(timeoutMs: number, topic?: string | typeof ALL_TOPICS): Promise<ClusterMetadata> {
     if (this.#closed) throw translateKafkaError(new Error('client closed'), 'read metadata');
-    await this.#connect(timeoutMs);
+    await this.#connection.ensure(timeoutMs);
     const raw = await new Promise<Kafka.Metadata>((resolve, reject) => {
       this.#client.getMetadata(
-        // allTopics: false — only the named topic (or just the brokers), never the whole cluster.
-        { timeout: timeoutMs, allTopics: false, ...(topic === undefined ? {} : { topic }) },
+        topic === ALL_TOPICS
+          ? { timeout: timeoutMs, allTopics: true }
+          : // Only the named topic (or just the brokers), never the whole cluster by accident.
+            { timeout: timeoutMs, allTopics: false, ...(topic === undefined ? {} : { topic }) },
         (err, data) => (err ? reject(translateKafkaError(err, 'read metadata')) : resolve(data)),
       );
     });
@@ -80,18 +90,6 @@ export class KafkaMetadataClient {
         })),
       })),
     };
-  }
-
-  #connect(timeoutMs: number): Promise<void> {
-    if (this.#client.isConnected()) return Promise.resolve();
-    this.#connecting ??= new Promise<void>((resolve, reject) => {
-      this.#client.connect({ timeout: timeoutMs, allTopics: false }, (err) => {
-        this.#connecting = undefined;
-        if (err) reject(translateKafkaError(err, 'connect'));
-        else resolve();
-      });
-    });
-    return this.#connecting;
   }
 
   /** Disconnects; safe to call more than once. */

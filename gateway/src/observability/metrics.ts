@@ -17,9 +17,31 @@ export interface Metrics {
   readonly httpRequestsInFlight: Gauge;
   readonly dependencyUp: Gauge<'dependency'>;
   readonly buildInfo: Gauge<'version' | 'node'>;
+  readonly produceRecords: Counter<'topic' | 'delivery' | 'outcome'>;
+  readonly produceBytes: Counter<'topic' | 'delivery'>;
+  readonly produceDeliverySeconds: Histogram<'delivery'>;
+  readonly produceRejected: Counter<'reason'>;
+  readonly produceQueueMessages: Gauge<'delivery'>;
+  readonly produceQueueBytes: Gauge<'delivery'>;
+  readonly produceBrokerRecords: Counter<'broker'>;
+  readonly balancerPicks: Counter<'strategy' | 'broker'>;
+  readonly idempotencyRequests: Counter<'result'>;
 }
 
-export function createMetrics(registry: Registry, build: BuildInfo): Metrics {
+/** Read at scrape time, so hot paths never touch gauges. */
+export interface MetricProbes {
+  readonly produceQueues?: () => ReadonlyArray<{
+    delivery: string;
+    messages: number;
+    bytes: number;
+  }>;
+}
+
+export function createMetrics(
+  registry: Registry,
+  build: BuildInfo,
+  probes: MetricProbes = {},
+): Metrics {
   const registers = [registry];
   const metrics: Metrics = {
     httpRequests: new Counter({
@@ -50,6 +72,68 @@ export function createMetrics(registry: Registry, build: BuildInfo): Metrics {
       name: 'kgw_build_info',
       help: 'Always 1; labels carry the gateway version and Node.js version.',
       labelNames: ['version', 'node'],
+      registers,
+    }),
+    produceRecords: new Counter({
+      name: 'kgw_produce_records_total',
+      help: 'Records produced, by topic (capped), delivery mode and outcome (ok or a KGW_* code).',
+      labelNames: ['topic', 'delivery', 'outcome'],
+      registers,
+    }),
+    produceBytes: new Counter({
+      name: 'kgw_produce_bytes_total',
+      help: 'Key, value and header bytes of records handed to Kafka.',
+      labelNames: ['topic', 'delivery'],
+      registers,
+    }),
+    produceDeliverySeconds: new Histogram({
+      name: 'kgw_produce_delivery_seconds',
+      help: 'Time from handing a record to librdkafka to its delivery report.',
+      labelNames: ['delivery'],
+      buckets: [...LATENCY_BUCKETS],
+      registers,
+    }),
+    produceRejected: new Counter({
+      name: 'kgw_produce_requests_rejected_total',
+      help: 'Produce requests refused before anything was written, by reason (queue_full answers 429).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    produceQueueMessages: new Gauge({
+      name: 'kgw_produce_queue_messages',
+      help: 'Records handed to librdkafka and awaiting their delivery report.',
+      labelNames: ['delivery'],
+      registers,
+      collect() {
+        for (const q of probes.produceQueues?.() ?? [])
+          this.set({ delivery: q.delivery }, q.messages);
+      },
+    }),
+    produceQueueBytes: new Gauge({
+      name: 'kgw_produce_queue_bytes',
+      help: 'Bytes of records awaiting their delivery report.',
+      labelNames: ['delivery'],
+      registers,
+      collect() {
+        for (const q of probes.produceQueues?.() ?? []) this.set({ delivery: q.delivery }, q.bytes);
+      },
+    }),
+    produceBrokerRecords: new Counter({
+      name: 'kgw_produce_broker_records_total',
+      help: 'Records sent, by the id of the leader broker they were sent to.',
+      labelNames: ['broker'],
+      registers,
+    }),
+    balancerPicks: new Counter({
+      name: 'kgw_balancer_picks_total',
+      help: 'Partitions picked by the balancer for records with neither key nor partition, by strategy and leader broker.',
+      labelNames: ['strategy', 'broker'],
+      registers,
+    }),
+    idempotencyRequests: new Counter({
+      name: 'kgw_idempotency_requests_total',
+      help: 'Requests carrying an Idempotency-Key, by result: started, replayed, in_flight (409), mismatch (422).',
+      labelNames: ['result'],
       registers,
     }),
   };

@@ -25,6 +25,17 @@ describe('loadConfig', () => {
       readyTimeoutMs: 2000,
       shutdownTimeoutMs: 10000,
       bodyLimitBytes: 10485760,
+      requestTimeoutMs: 30000,
+      produceTimeoutMs: 10000,
+      produceQueueMaxMessages: 100000,
+      produceQueueMaxBytes: 67108864,
+      producerLingerMs: 5,
+      maxRecordBytes: 1000000,
+      metadataMaxAgeMs: 30000,
+      balancer: 'round-robin',
+      idempotencyTtlMs: 86_400_000,
+      clusterId: 'kafka-gateway',
+      metricsMaxTopics: 100,
     });
   });
 
@@ -60,6 +71,33 @@ describe('loadConfig', () => {
     expect(err.code).toBe('KGW_CONFIG_INVALID');
     expect(err.message).toContain(name);
     expect(err.message).toMatch(reason);
+  });
+
+  it.each([
+    ['86400', 86_400_000],
+    ['1500ms', 1500],
+    ['30s', 30_000],
+    ['15m', 900_000],
+    ['24h', 86_400_000],
+    ['7d', 604_800_000],
+  ])('reads KGW_IDEMPOTENCY_TTL=%s as %i ms', (raw, ms) => {
+    expect(loadConfig({ KGW_IDEMPOTENCY_TTL: raw }).idempotencyTtlMs).toBe(ms);
+  });
+
+  it('rejects a bad duration and an unknown balancer', () => {
+    expect(configError({ KGW_IDEMPOTENCY_TTL: '1 day' }).message).toMatch(
+      /KGW_IDEMPOTENCY_TTL: .*not a duration/,
+    );
+    expect(configError({ KGW_BALANCER: 'random' }).message).toMatch(
+      /KGW_BALANCER: 'random' is not one of round-robin, least-connections/,
+    );
+  });
+
+  it('rejects a request deadline that does not exceed the produce timeout', () => {
+    const err = configError({ KGW_REQUEST_TIMEOUT_MS: '5000', KGW_PRODUCE_TIMEOUT_MS: '5000' });
+    expect(err.message).toMatch(
+      /KGW_REQUEST_TIMEOUT_MS \(5000\) must exceed KGW_PRODUCE_TIMEOUT_MS/,
+    );
   });
 
   it('rejects an unknown KGW_ variable (a typo) but ignores other variables', () => {

@@ -1,0 +1,39 @@
+import { GatewayError } from '../errors.js';
+import {
+  ALL_TOPICS,
+  type BrokerInfo,
+  type KafkaMetadataClient,
+  type TopicInfo,
+} from '../kafka/metadata-client.js';
+import type { TopicMetadataCache } from '../kafka/topic-metadata-cache.js';
+
+export interface AdminServiceDeps {
+  readonly client: KafkaMetadataClient;
+  readonly cache: TopicMetadataCache;
+  readonly timeoutMs: number;
+}
+
+/** Read-only cluster metadata: topics, partitions with leaders and replicas, brokers. */
+export class AdminService {
+  readonly #deps: AdminServiceDeps;
+
+  constructor(deps: AdminServiceDeps) {
+    this.#deps = deps;
+  }
+
+  async topicNames(): Promise<string[]> {
+    const metadata = await this.#deps.client.fetch(this.#deps.timeoutMs, ALL_TOPICS);
+    return metadata.topics.map((t) => t.name).sort();
+  }
+
+  async topic(name: string): Promise<TopicInfo> {
+    const topic = await this.#deps.cache.topic(name);
+    if (!topic) throw new GatewayError('KGW_TOPIC_NOT_FOUND', `topic '${name}' not found`);
+    return topic;
+  }
+
+  async brokers(): Promise<BrokerInfo[]> {
+    const metadata = await this.#deps.client.fetch(this.#deps.timeoutMs);
+    return [...metadata.brokers].sort((a, b) => a.id - b.id);
+  }
+}

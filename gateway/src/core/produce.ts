@@ -1,0 +1,251 @@
+import type { MessageHeader } from 'node-rdkafka';
+import type { BalancerStrategy, TopicView } from '../balancer/index.js';
+import { keyPartition, type InFlightTracker } from '../balancer/index.js';
+import { GatewayError, isGatewayError, type ErrorCode } from '../errors.js';
+import type { TopicInfo } from '../kafka/metadata-client.js';
+import type { KafkaProducer, OutgoingRecord } from '../kafka/producer.js';
+import type { TopicMetadataCache } from '../kafka/topic-metadata-cache.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { TopicLabels } from '../observability/topic-labels.js';
+import type { IdempotencyStore } from '../store/idempotency-store.js';
+import { produceFingerprint } from './fingerprint.js';
+import type {
+  DeliveryMode,
+  ProduceCommand,
+  ProduceResult,
+  RecordInput,
+  RecordOutcome,
+} from './produce-types.js';
+
+/** Header that carries the caller's Idempotency-Key on every record, so consumers can dedupe. */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/** Printable ASCII, as the IETF Idempotency-Key draft suggests; bounded so it fits a Redis key. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** Failures known to have written nothing; a retry with the same key may run again. */
+const NOTHING_WRITTEN: ReadonlySet<ErrorCode> = new Set([
+  'KGW_QUEUE_FULL',
+  'KGW_RECORD_TOO_LARGE',
+  'KGW_PARTITION_NOT_FOUND',
+  'KGW_TOPIC_NOT_FOUND',
+  'KGW_KAFKA_UNAVAILABLE',
+  'KGW_INVALID_REQUEST',
+]);
+
+/** Errors after which the cached leaders may be stale. */
+const STALE_METADATA: ReadonlySet<ErrorCode> = new Set([
+  'KGW_PARTITION_NOT_FOUND',
+  'KGW_TOPIC_NOT_FOUND',
+  'KGW_KAFKA_UNAVAILABLE',
+  'KGW_DELIVERY_UNKNOWN',
+]);
+
+export interface ProduceServiceDeps {
+  readonly metadata: TopicMetadataCache;
+  readonly producers: Readonly<Record<DeliveryMode, KafkaProducer>>;
+  readonly strategy: BalancerStrategy;
+  readonly inFlight: InFlightTracker;
+  readonly idempotency: IdempotencyStore;
+  readonly metrics: Metrics;
+  readonly topicLabels: TopicLabels;
+  readonly logger: Logger;
+  readonly maxRecordBytes: number;
+  readonly connectTimeoutMs: number;
+}
+
+/** The produce use-case, shared by every transport. */
+export class ProduceService {
+  readonly #deps: ProduceServiceDeps;
+
+  constructor(deps: ProduceServiceDeps) {
+    this.#deps = deps;
+  }
+
+  /** Whether the queue of a delivery mode can take this many records and bytes now. */
+  hasRoom(delivery: DeliveryMode, messages: number, bytes: number): boolean {
+    return this.#deps.producers[delivery].hasRoom(messages, bytes);
+  }
+
+  /**
+   * Writes the records and resolves once every one has its delivery report (or
+   * a per-record error). Throws GatewayError for request-level failures:
+   * unknown topic or partition, Idempotency-Key conflicts, a full queue,
+   * Kafka unreachable.
+   */
+  async produce(command: ProduceCommand): Promise<ProduceResult> {
+    const { idempotencyKey } = command;
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new GatewayError(
+        'KGW_INVALID_REQUEST',
+        'Idempotency-Key must be 1 to 255 printable ASCII characters',
+      );
+    }
+    const topic = await this.#topic(command);
+    if (idempotencyKey === undefined) return this.#write(command, topic);
+
+    const { idempotency, metrics } = this.#deps;
+    const fingerprint = produceFingerprint(command);
+    const claim = await idempotency.claim(idempotencyKey, fingerprint);
+    switch (claim.kind) {
+      case 'replay':
+        metrics.idempotencyRequests.inc({ result: 'replayed' });
+        return { ...(JSON.parse(claim.response) as ProduceResult), replayed: true };
+      case 'in_flight':
+        metrics.idempotencyRequests.inc({ result: 'in_flight' });
+        throw new GatewayError(
+          'KGW_IDEMPOTENCY_IN_FLIGHT',
+          'a request with this Idempotency-Key is still in flight',
+        );
+      case 'mismatch':
+        metrics.idempotencyRequests.inc({ result: 'mismatch' });
+        throw new GatewayError(
+          'KGW_IDEMPOTENCY_KEY_REUSED',
+          'this Idempotency-Key was already used for a different request',
+        );
+      case 'started':
+        metrics.idempotencyRequests.inc({ result: 'started' });
+    }
+
+    let result: ProduceResult;
+    try {
+      result = await this.#write(command, topic);
+    } catch (err) {
+      // Thrown before anything reached librdkafka: free the key for a retry.
+      await idempotency.abandon(idempotencyKey, fingerprint).catch(() => undefined);
+      throw err;
+    }
+    const nothingWritten = result.outcomes.every((o) => !o.ok && NOTHING_WRITTEN.has(o.code));
+    try {
+      if (nothingWritten) await idempotency.abandon(idempotencyKey, fingerprint);
+      else await idempotency.complete(idempotencyKey, fingerprint, JSON.stringify(result));
+    } catch (err) {
+      // The records are in Kafka; the response still goes out. A retry within
+      // the pending TTL gets 409, later ones may write again (the record header lets consumers dedupe).
+      this.#deps.logger.warn({ err }, 'could not store the Idempotency-Key result');
+    }
+    return result;
+  }
+
+  async #topic(command: ProduceCommand): Promise<TopicInfo> {
+    const topic = await this.#deps.metadata.topic(command.topic);
+    if (!topic) throw new GatewayError('KGW_TOPIC_NOT_FOUND', `topic '${command.topic}' not found`);
+    for (const record of command.records) {
+      if (
+        record.partition !== undefined &&
+        !topic.partitions.some((p) => p.id === record.partition)
+      ) {
+        throw new GatewayError(
+          'KGW_PARTITION_NOT_FOUND',
+          `partition ${record.partition} not found in topic '${command.topic}' (it has ${topic.partitions.length})`,
+        );
+      }
+    }
+    return topic;
+  }
+
+  async #write(command: ProduceCommand, topic: TopicInfo): Promise<ProduceResult> {
+    const { producers, metrics, connectTimeoutMs } = this.#deps;
+    const producer = producers[command.delivery];
+    await producer.ready(connectTimeoutMs);
+
+    const outgoing = command.records.map((record) => this.#encode(command, topic, record));
+    const bytes = outgoing.reduce((sum, o) => sum + (o instanceof GatewayError ? 0 : o.size), 0);
+    if (!producer.hasRoom(outgoing.length, bytes)) {
+      metrics.produceRejected.inc({ reason: 'queue_full' });
+      throw new GatewayError('KGW_QUEUE_FULL', 'the produce queue is full; retry shortly', {
+        details: { retryAfterSeconds: 1, queued: producer.queued },
+      });
+    }
+    const outcomes = await Promise.all(
+      outgoing.map((o) =>
+        o instanceof GatewayError ? failed(o, null) : this.#send(command, topic, producer, o),
+      ),
+    );
+    return { topic: command.topic, outcomes, replayed: false };
+  }
+
+  #encode(
+    command: ProduceCommand,
+    topic: TopicInfo,
+    record: RecordInput,
+  ): OutgoingRecord | GatewayError {
+    const headers: MessageHeader[] = (record.headers ?? []).map((h) => ({ [h.name]: h.value }));
+    if (command.idempotencyKey !== undefined)
+      headers.push({ [IDEMPOTENCY_HEADER]: Buffer.from(command.idempotencyKey) });
+    let size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+    for (const h of record.headers ?? []) size += Buffer.byteLength(h.name) + h.value.length;
+    if (size > this.#deps.maxRecordBytes) {
+      return new GatewayError(
+        'KGW_RECORD_TOO_LARGE',
+        `record is ${size} bytes; the limit is ${this.#deps.maxRecordBytes}`,
+      );
+    }
+    return {
+      topic: command.topic,
+      partition: this.#partition(topic, record),
+      key: record.key,
+      value: record.value,
+      headers,
+      timestamp: record.timestamp,
+      size,
+    };
+  }
+
+  #partition(topic: TopicInfo, record: RecordInput): number {
+    if (record.partition !== undefined) return record.partition;
+    if (record.key !== null) return keyPartition(record.key, topic.partitions.length);
+    const { strategy, metrics } = this.#deps;
+    const partition = strategy.pick(topic as TopicView);
+    const leader = topic.partitions.find((p) => p.id === partition)?.leader ?? -1;
+    metrics.balancerPicks.inc({ strategy: strategy.name, broker: String(leader) });
+    return partition;
+  }
+
+  async #send(
+    command: ProduceCommand,
+    topic: TopicInfo,
+    producer: KafkaProducer,
+    record: OutgoingRecord,
+  ): Promise<RecordOutcome> {
+    const { inFlight, metrics, topicLabels, metadata } = this.#deps;
+    const leader = topic.partitions.find((p) => p.id === record.partition)?.leader ?? -1;
+    const topicLabel = topicLabels.label(command.topic);
+    inFlight.begin(leader);
+    const started = performance.now();
+    try {
+      const delivered = await producer.send(record);
+      metrics.produceRecords.inc({ topic: topicLabel, delivery: command.delivery, outcome: 'ok' });
+      metrics.produceBytes.inc({ topic: topicLabel, delivery: command.delivery }, record.size);
+      metrics.produceBrokerRecords.inc({ broker: String(leader) });
+      metrics.produceDeliverySeconds.observe(
+        { delivery: command.delivery },
+        (performance.now() - started) / 1000,
+      );
+      return {
+        ok: true,
+        partition: delivered.partition,
+        offset: delivered.offset,
+        timestamp: delivered.timestamp,
+      };
+    } catch (err) {
+      const gatewayError = isGatewayError(err)
+        ? err
+        : new GatewayError('KGW_INTERNAL', 'produce failed', { cause: err });
+      metrics.produceRecords.inc({
+        topic: topicLabel,
+        delivery: command.delivery,
+        outcome: gatewayError.code,
+      });
+      if (STALE_METADATA.has(gatewayError.code)) metadata.invalidate(command.topic);
+      return failed(gatewayError, record.partition);
+    } finally {
+      inFlight.end(leader);
+    }
+  }
+}
+
+function failed(err: GatewayError, partition: number | null): RecordOutcome {
+  return { ok: false, partition, code: err.code, message: err.message };
+}

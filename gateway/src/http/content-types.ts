@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+
+/** Confluent REST v2 media types. */
+export const V2_JSON = 'application/vnd.kafka.json.v2+json';
+export const V2_BINARY = 'application/vnd.kafka.binary.v2+json';
+export const V2_GENERIC = 'application/vnd.kafka.v2+json';
+/** What v2 answers with. */
+export const V2_RESPONSE = V2_GENERIC;
+
+export type EmbeddedFormat = 'json' | 'binary';
+
+/**
+ * Lets the app parse Confluent's JSON-based media types with fastify's own
+ * (prototype-poisoning safe) JSON parser. Anything else (Avro, Protobuf, JSON
+ * Schema) has no parser, so fastify answers 415.
+ */
+export function registerKafkaMediaTypes(app: FastifyInstance): void {
+  app.addContentTypeParser(
+    [V2_JSON, V2_BINARY, V2_GENERIC],
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'ignore'),
+  );
+}
+
+/** How keys and values are embedded in a v2 produce body, from its Content-Type. */
+export function embeddedFormat(contentType: string | undefined): EmbeddedFormat {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  return type === V2_BINARY ? 'binary' : 'json';
+}

@@ -1,0 +1,197 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ProduceService } from '../../core/produce.js';
+import type { DeliveryMode, ProduceResult, RecordInput } from '../../core/produce-types.js';
+import { V2_RESPONSE, embeddedFormat } from '../content-types.js';
+import { decodeBase64, encodeJson, firstFailure, v2RecordErrorCode } from '../produce-encoding.js';
+import { deliveryQuery, errorResponses, idempotencyHeaders, topicName } from './schemas.js';
+
+interface V2Record {
+  key?: unknown;
+  value?: unknown;
+  partition?: number;
+}
+
+interface V2Body {
+  records: V2Record[];
+}
+
+const recordsBody = {
+  type: 'object',
+  required: ['records'],
+  additionalProperties: false,
+  properties: {
+    records: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          key: {
+            description: 'JSON value (json formats) or base64 string (binary); null for none.',
+          },
+          value: {
+            description:
+              'JSON value (json formats) or base64 string (binary); null for a tombstone.',
+          },
+          partition: { type: 'integer', minimum: 0 },
+        },
+      },
+    },
+  },
+} as const;
+
+const offsetsResponse = {
+  type: 'object',
+  properties: {
+    key_schema_id: { type: 'null' },
+    value_schema_id: { type: 'null' },
+    offsets: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          partition: { type: ['integer', 'null'] },
+          offset: { type: ['integer', 'null'] },
+          error_code: {
+            type: ['integer', 'null'],
+            description: '1: not retriable, 2: retriable, null: written',
+          },
+          error: { type: ['string', 'null'] },
+        },
+      },
+    },
+  },
+} as const;
+
+const consumes = [
+  'application/vnd.kafka.json.v2+json',
+  'application/vnd.kafka.binary.v2+json',
+  'application/json',
+];
+
+/** Confluent REST v2 produce: POST /topics/{topic} and POST /topics/{topic}/partitions/{partition}. */
+export function produceV2Routes(app: FastifyInstance, produce: ProduceService): void {
+  const handle = async (
+    topic: string,
+    partition: number | undefined,
+    body: V2Body,
+    delivery: DeliveryMode,
+    idempotencyKey: string | undefined,
+    contentType: string | undefined,
+    reply: FastifyReply,
+  ): Promise<unknown> => {
+    const format = embeddedFormat(contentType);
+    const records: RecordInput[] = body.records.map((r, i) => ({
+      key:
+        format === 'binary' ? decodeOptionalBase64(r.key, `records[${i}].key`) : encodeJson(r.key),
+      value:
+        format === 'binary'
+          ? decodeOptionalBase64(r.value, `records[${i}].value`)
+          : encodeJson(r.value),
+      ...(partition !== undefined
+        ? { partition }
+        : r.partition !== undefined
+          ? { partition: r.partition }
+          : {}),
+    }));
+    const result = await produce.produce({
+      topic,
+      records,
+      delivery,
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    });
+    return sendV2(reply, result);
+  };
+
+  app.post<{
+    Params: { topic: string };
+    Querystring: { delivery: DeliveryMode };
+    Headers: { 'idempotency-key'?: string };
+    Body: V2Body;
+  }>(
+    '/topics/:topic',
+    {
+      schema: {
+        tags: ['produce (v2)'],
+        summary: 'Produce records to a topic',
+        consumes,
+        params: { type: 'object', required: ['topic'], properties: { topic: topicName } },
+        querystring: deliveryQuery,
+        headers: idempotencyHeaders,
+        body: recordsBody,
+        response: { 200: offsetsResponse, ...errorResponses },
+      },
+    },
+    (request, reply) =>
+      handle(
+        request.params.topic,
+        undefined,
+        request.body,
+        request.query.delivery,
+        request.headers['idempotency-key'],
+        request.headers['content-type'],
+        reply,
+      ),
+  );
+
+  app.post<{
+    Params: { topic: string; partition: number };
+    Querystring: { delivery: DeliveryMode };
+    Headers: { 'idempotency-key'?: string };
+    Body: V2Body;
+  }>(
+    '/topics/:topic/partitions/:partition',
+    {
+      schema: {
+        tags: ['produce (v2)'],
+        summary: 'Produce records to one partition',
+        consumes,
+        params: {
+          type: 'object',
+          required: ['topic', 'partition'],
+          properties: { topic: topicName, partition: { type: 'integer', minimum: 0 } },
+        },
+        querystring: deliveryQuery,
+        headers: idempotencyHeaders,
+        body: recordsBody,
+        response: { 200: offsetsResponse, ...errorResponses },
+      },
+    },
+    (request, reply) =>
+      handle(
+        request.params.topic,
+        request.params.partition,
+        request.body,
+        request.query.delivery,
+        request.headers['idempotency-key'],
+        request.headers['content-type'],
+        reply,
+      ),
+  );
+}
+
+function decodeOptionalBase64(data: unknown, field: string): Buffer | null {
+  return data === null || data === undefined ? null : decodeBase64(data, field);
+}
+
+function sendV2(reply: FastifyReply, result: ProduceResult): unknown {
+  const failure = firstFailure(result.outcomes);
+  if (result.replayed) reply.header('idempotent-replayed', 'true');
+  if (failure) throw failure;
+  reply.type(V2_RESPONSE);
+  return {
+    key_schema_id: null,
+    value_schema_id: null,
+    offsets: result.outcomes.map((o) =>
+      o.ok
+        ? { partition: o.partition, offset: o.offset, error_code: null, error: null }
+        : {
+            partition: o.partition,
+            offset: null,
+            error_code: v2RecordErrorCode(o),
+            error: o.message,
+          },
+    ),
+  };
+}

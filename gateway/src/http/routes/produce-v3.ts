@@ -1,0 +1,344 @@
+import { PassThrough, type Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ProduceService } from '../../core/produce.js';
+import type { DeliveryMode, HeaderInput, RecordInput } from '../../core/produce-types.js';
+import { GatewayError, isGatewayError } from '../../errors.js';
+import { JsonStreamSplitter, type SplitItem } from '../json-stream-splitter.js';
+import { OrderedResults } from '../ordered-results.js';
+import { decodeBase64, encodeJson } from '../produce-encoding.js';
+import { deliveryQuery, errorResponses, idempotencyHeaders, topicName } from './schemas.js';
+
+export interface ProduceV3Options {
+  readonly clusterId: string;
+  readonly maxRecordBytes: number;
+  /** Records of one stream awaiting their result before the gateway stops reading the body. */
+  readonly maxOutstanding: number;
+}
+
+type DataType = 'JSON' | 'BINARY' | 'STRING';
+
+interface V3Data {
+  type?: DataType;
+  data?: unknown;
+}
+
+const dataSchema = {
+  type: 'object',
+  properties: {
+    type: { type: 'string', enum: ['JSON', 'BINARY', 'STRING'], default: 'JSON' },
+    data: { description: 'A JSON value (JSON), base64 string (BINARY) or string (STRING).' },
+  },
+} as const;
+
+const recordSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    partition_id: { type: 'integer', minimum: 0 },
+    headers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name'],
+        properties: {
+          name: { type: 'string' },
+          value: { type: ['string', 'null'], description: 'base64' },
+        },
+      },
+    },
+    key: dataSchema,
+    value: dataSchema,
+    timestamp: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const resultSchema = {
+  type: 'object',
+  description:
+    'One per record. error_code 200 means written; any other value carries message and code.',
+  properties: {
+    error_code: { type: 'integer' },
+    message: { type: 'string' },
+    code: { type: 'string' },
+    cluster_id: { type: 'string' },
+    topic_name: { type: 'string' },
+    partition_id: { type: 'integer' },
+    offset: { type: 'integer' },
+    timestamp: { type: 'string' },
+    key: {
+      type: ['object', 'null'],
+      properties: { type: { type: 'string' }, size: { type: 'integer' } },
+    },
+    value: {
+      type: ['object', 'null'],
+      properties: { type: { type: 'string' }, size: { type: 'integer' } },
+    },
+  },
+} as const;
+
+type Result = Record<string, unknown> & { error_code: number };
+
+/**
+ * Confluent REST v3 produce. One record per body answers with one result and
+ * that record's HTTP status; a body of many concatenated records (streaming
+ * mode, typically chunked) answers 200 with one result per record, written
+ * in order as each is delivered, while the body is still being read.
+ */
+export function produceV3Routes(
+  app: FastifyInstance,
+  produce: ProduceService,
+  options: ProduceV3Options,
+): void {
+  // This scope hands the raw body stream to the handler instead of parsing it.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+    scope.post<{
+      Params: { clusterId: string; topic: string };
+      Querystring: { delivery: DeliveryMode };
+      Headers: { 'idempotency-key'?: string };
+    }>(
+      '/v3/clusters/:clusterId/topics/:topic/records',
+      {
+        // The body is a stream, validated record by record; its schema is only documented.
+        config: {
+          swaggerTransform: ({ schema, url }) => ({
+            schema: { ...schema, body: recordSchema },
+            url,
+          }),
+        },
+        schema: {
+          tags: ['produce (v3)'],
+          summary: 'Produce one record, or stream many (concatenated JSON objects) on one request',
+          params: {
+            type: 'object',
+            required: ['clusterId', 'topic'],
+            properties: { clusterId: { type: 'string' }, topic: topicName },
+          },
+          querystring: deliveryQuery,
+          headers: idempotencyHeaders,
+          response: { 200: resultSchema, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const { clusterId } = request.params;
+        if (clusterId !== options.clusterId) {
+          throw new GatewayError('KGW_CLUSTER_NOT_FOUND', `cluster '${clusterId}' not found`);
+        }
+        const body = request.body as Readable;
+        const out = new PassThrough();
+        const first = await streamResults(request, body, out, produce, options);
+        reply.code(first.status).type('application/json');
+        return reply.send(out);
+      },
+    );
+  });
+}
+
+/**
+ * Reads records from `body`, produces each, and writes results to `out` in
+ * order. Resolves once the first result is known, with the status to send.
+ */
+function streamResults(
+  request: FastifyRequest<{
+    Params: { topic: string };
+    Querystring: { delivery: DeliveryMode };
+    Headers: { 'idempotency-key'?: string };
+  }>,
+  body: Readable,
+  out: PassThrough,
+  produce: ProduceService,
+  options: ProduceV3Options,
+): Promise<{ status: number }> {
+  const { topic } = request.params;
+  const { delivery } = request.query;
+  const idempotencyKey = request.headers['idempotency-key'];
+  const splitter = new JsonStreamSplitter(options.maxRecordBytes * 2 + 64 * 1024);
+  const results = new OrderedResults<Result>();
+
+  // One Idempotency-Key covers a stream: record i > 0 uses "<key>#<i>".
+  const recordKey = (index: number): string | undefined =>
+    idempotencyKey === undefined
+      ? undefined
+      : index === 0
+        ? idempotencyKey
+        : `${idempotencyKey}#${index}`;
+
+  const add = (item: SplitItem): void => {
+    const index = results.added;
+    results.push(
+      'error' in item
+        ? Promise.resolve(errorResult(new GatewayError('KGW_INVALID_REQUEST', item.error)))
+        : produceOne(produce, options.clusterId, topic, delivery, recordKey(index), item.value),
+    );
+  };
+
+  // Reader: parses records as bytes arrive, and stops reading while the window is full.
+  void (async () => {
+    try {
+      for await (const chunk of body) {
+        for (const item of splitter.push(chunk as Buffer)) add(item);
+        while (results.outstanding >= options.maxOutstanding) await results.changed();
+      }
+      for (const item of splitter.end()) add(item);
+    } catch (err) {
+      request.log.warn({ err }, 'v3 produce body stream failed');
+    } finally {
+      if (results.added === 0) add({ error: 'the body holds no record', fatal: true });
+      results.close();
+    }
+  })();
+
+  // Writer: results in order; the first one also decides the status.
+  return new Promise((resolveStatus) => {
+    void (async () => {
+      let first = true;
+      for await (const result of results) {
+        if (first) {
+          first = false;
+          // A lone record keeps its own status; a stream answers 200 and carries one per record.
+          while (!results.closed && results.added < 2) await results.changed();
+          resolveStatus({
+            status: results.closed && results.added === 1 ? result.error_code : 200,
+          });
+        }
+        out.write(`${JSON.stringify(result)}\n`);
+      }
+      out.end();
+    })();
+  });
+}
+
+async function produceOne(
+  produce: ProduceService,
+  clusterId: string,
+  topic: string,
+  delivery: DeliveryMode,
+  idempotencyKey: string | undefined,
+  raw: unknown,
+): Promise<Result> {
+  try {
+    const { record, keyType, valueType } = decodeV3Record(raw);
+    const result = await produce.produce({
+      topic,
+      records: [record],
+      delivery,
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    });
+    const outcome = result.outcomes[0]!;
+    if (!outcome.ok) return errorResult(new GatewayError(outcome.code, outcome.message));
+    return {
+      error_code: 200,
+      cluster_id: clusterId,
+      topic_name: topic,
+      partition_id: outcome.partition,
+      offset: outcome.offset,
+      timestamp: new Date(outcome.timestamp).toISOString(),
+      key: record.key === null ? null : { type: keyType, size: record.key.length },
+      value: record.value === null ? null : { type: valueType, size: record.value.length },
+    };
+  } catch (err) {
+    return errorResult(
+      isGatewayError(err)
+        ? err
+        : new GatewayError('KGW_INTERNAL', 'internal error', { cause: err }),
+    );
+  }
+}
+
+function errorResult(err: GatewayError): Result {
+  return { error_code: err.httpStatus, message: err.message, code: err.code };
+}
+
+/** Validates and decodes one v3 record object. */
+export function decodeV3Record(raw: unknown): {
+  record: RecordInput;
+  keyType: DataType;
+  valueType: DataType;
+} {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new GatewayError('KGW_INVALID_REQUEST', 'a record must be a JSON object');
+  }
+  const r = raw as Record<string, unknown>;
+  for (const field of Object.keys(r)) {
+    if (!['partition_id', 'headers', 'key', 'value', 'timestamp'].includes(field)) {
+      throw new GatewayError('KGW_INVALID_REQUEST', `unknown record field '${field}'`);
+    }
+  }
+  const key = decodeData(r.key, 'key');
+  const value = decodeData(r.value, 'value');
+  const record: { -readonly [K in keyof RecordInput]: RecordInput[K] } = {
+    key: key.bytes,
+    value: value.bytes,
+  };
+  if (r.partition_id !== undefined && r.partition_id !== null) {
+    if (!Number.isInteger(r.partition_id) || (r.partition_id as number) < 0) {
+      throw new GatewayError('KGW_INVALID_REQUEST', 'partition_id must be a non-negative integer');
+    }
+    record.partition = r.partition_id as number;
+  }
+  if (r.headers !== undefined) record.headers = decodeHeaders(r.headers);
+  if (r.timestamp !== undefined && r.timestamp !== null) {
+    const ms = typeof r.timestamp === 'string' ? Date.parse(r.timestamp) : NaN;
+    if (Number.isNaN(ms) || ms < 0)
+      throw new GatewayError('KGW_INVALID_REQUEST', 'timestamp must be an ISO 8601 date-time');
+    record.timestamp = ms;
+  }
+  return { record, keyType: key.type, valueType: value.type };
+}
+
+function decodeData(raw: unknown, field: string): { bytes: Buffer | null; type: DataType } {
+  if (raw === undefined || raw === null) return { bytes: null, type: 'JSON' };
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new GatewayError(
+      'KGW_INVALID_REQUEST',
+      `${field} must be an object like {"type":"JSON","data":…}`,
+    );
+  }
+  const { type = 'JSON', data, ...rest } = raw as V3Data & Record<string, unknown>;
+  if (Object.keys(rest).length > 0) {
+    throw new GatewayError(
+      'KGW_INVALID_REQUEST',
+      `${field} supports only type and data (schemas are not supported)`,
+    );
+  }
+  switch (type) {
+    case 'JSON':
+      return { bytes: encodeJson(data), type };
+    case 'BINARY':
+      return {
+        bytes: data === null || data === undefined ? null : decodeBase64(data, `${field}.data`),
+        type,
+      };
+    case 'STRING':
+      if (data !== null && data !== undefined && typeof data !== 'string') {
+        throw new GatewayError(
+          'KGW_INVALID_REQUEST',
+          `${field}.data must be a string for type STRING`,
+        );
+      }
+      return { bytes: data === null || data === undefined ? null : Buffer.from(data), type };
+    default:
+      throw new GatewayError('KGW_INVALID_REQUEST', `${field}.type must be JSON, BINARY or STRING`);
+  }
+}
+
+function decodeHeaders(raw: unknown): HeaderInput[] {
+  if (!Array.isArray(raw))
+    throw new GatewayError('KGW_INVALID_REQUEST', 'headers must be an array');
+  return raw.map((h: unknown, i) => {
+    const header = h as { name?: unknown; value?: unknown } | null;
+    if (typeof header?.name !== 'string' || header.name === '') {
+      throw new GatewayError(
+        'KGW_INVALID_REQUEST',
+        `headers[${i}].name must be a non-empty string`,
+      );
+    }
+    const value =
+      header.value === null || header.value === undefined
+        ? Buffer.alloc(0)
+        : decodeBase64(header.value, `headers[${i}].value`);
+    return { name: header.name, value };
+  });
+}

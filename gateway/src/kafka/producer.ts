@@ -1,0 +1,214 @@
+import Kafka from 'node-rdkafka';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { LazyConnection } from './lazy-connection.js';
+import { translateProduceError } from './translate-error.js';
+
+export const DELIVERY_MODES = ['idempotent', 'fast'] as const;
+export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+
+/** One record, ready for librdkafka: partition already chosen, bytes already encoded. */
+export interface OutgoingRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: readonly Kafka.MessageHeader[];
+  /** Milliseconds since the epoch; undefined lets the producer stamp it. */
+  readonly timestamp: number | undefined;
+  /** key + value + header bytes, for the queue budget. */
+  readonly size: number;
+}
+
+export interface Delivered {
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+}
+
+export interface ProducerOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly mode: DeliveryMode;
+  readonly logger: Logger;
+  readonly deliveryTimeoutMs: number;
+  readonly lingerMs: number;
+  readonly queueMaxMessages: number;
+  readonly queueMaxBytes: number;
+  readonly maxRecordBytes: number;
+}
+
+interface Pending {
+  readonly resolve: (delivered: Delivered) => void;
+  readonly reject: (err: GatewayError) => void;
+  readonly size: number;
+}
+
+/** How often delivery reports are collected while records are in flight. */
+const BUSY_POLL_MS = 1;
+
+/**
+ * One librdkafka producer for one delivery mode. It keeps its own count of
+ * records and bytes awaiting delivery, so requests are refused up front (429)
+ * instead of librdkafka throwing halfway through a batch, and it polls for
+ * delivery reports only while something is in flight.
+ */
+export class KafkaProducer {
+  readonly mode: DeliveryMode;
+  readonly #options: ProducerOptions;
+  readonly #logger: Logger;
+  readonly #client: Kafka.Producer;
+  readonly #connection: LazyConnection;
+  #queuedMessages = 0;
+  #queuedBytes = 0;
+  #poller: NodeJS.Timeout | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: ProducerOptions) {
+    this.mode = options.mode;
+    this.#options = options;
+    this.#logger = options.logger.child({ component: 'kafka-producer', delivery: options.mode });
+    const idempotent = options.mode === 'idempotent';
+    this.#client = new Kafka.Producer(
+      {
+        'metadata.broker.list': options.brokers.join(','),
+        'client.id': `${options.clientId}-${options.mode}`,
+        dr_cb: true,
+        'enable.idempotence': idempotent,
+        'linger.ms': options.lingerMs,
+        // Our own budget (hasRoom) is the real bound; librdkafka's is a backstop above it.
+        'queue.buffering.max.messages': Math.min(options.queueMaxMessages * 2, 2_147_483_647),
+        'queue.buffering.max.kbytes': Math.min(
+          Math.ceil((options.queueMaxBytes * 2) / 1024),
+          2_147_483_647,
+        ),
+        'message.max.bytes': Math.max(1_000_000, options.maxRecordBytes + 64 * 1024),
+        'socket.keepalive.enable': true,
+        'socket.connection.setup.timeout.ms': 5000,
+        'reconnect.backoff.max.ms': 2000,
+      },
+      {
+        acks: idempotent ? -1 : 1,
+        // Below the HTTP deadline, so every record gets a report before the request gives up.
+        'message.timeout.ms': options.deliveryTimeoutMs,
+        'request.timeout.ms': Math.min(5000, options.deliveryTimeoutMs),
+      },
+    );
+    this.#client.on('delivery-report', (err, report) => this.#onReport(err, report));
+    this.#client.on('event.error', (err) => {
+      this.#logger.warn({ err, kafkaCode: err.code }, 'librdkafka reported an error');
+    });
+    this.#connection = new LazyConnection(this.#client);
+  }
+
+  /** Records and bytes handed to librdkafka and not yet reported. */
+  get queued(): { readonly messages: number; readonly bytes: number } {
+    return { messages: this.#queuedMessages, bytes: this.#queuedBytes };
+  }
+
+  /** Whether a batch of this size fits in the queue budget right now. */
+  hasRoom(messages: number, bytes: number): boolean {
+    const { queueMaxMessages, queueMaxBytes } = this.#options;
+    return (
+      this.#queuedMessages + messages <= queueMaxMessages &&
+      this.#queuedBytes + bytes <= queueMaxBytes
+    );
+  }
+
+  /** Connects if needed (shared attempt; retried by the next call after a failure). */
+  ready(timeoutMs: number): Promise<void> {
+    if (this.#closed)
+      return Promise.reject(new GatewayError('KGW_SHUTTING_DOWN', 'the producer is closing'));
+    return this.#connection.ensure(timeoutMs);
+  }
+
+  /**
+   * Hands one record to librdkafka and resolves with its partition and offset
+   * once the delivery report arrives. Never throws: a synchronous librdkafka
+   * failure (full queue, oversized record) becomes a rejected promise.
+   */
+  send(record: OutgoingRecord): Promise<Delivered> {
+    return new Promise<Delivered>((resolve, reject) => {
+      const pending: Pending = { resolve, reject, size: record.size };
+      try {
+        this.#client.produce(
+          record.topic,
+          record.partition,
+          record.value,
+          record.key ?? undefined,
+          record.timestamp ?? null,
+          pending,
+          record.headers as Kafka.MessageHeader[],
+        );
+      } catch (err) {
+        reject(translateProduceError(err));
+        return;
+      }
+      this.#queuedMessages += 1;
+      this.#queuedBytes += record.size;
+      this.#startPolling();
+    });
+  }
+
+  #onReport(err: Kafka.LibrdKafkaError | null, report: Kafka.DeliveryReport): void {
+    const pending = report.opaque as Pending | undefined;
+    if (!pending) return;
+    this.#queuedMessages -= 1;
+    this.#queuedBytes -= pending.size;
+    if (this.#queuedMessages === 0) this.#stopPolling();
+    if (err) {
+      pending.reject(translateProduceError(err));
+    } else {
+      pending.resolve({
+        partition: report.partition,
+        offset: report.offset,
+        timestamp: report.timestamp ?? Date.now(),
+      });
+    }
+  }
+
+  #startPolling(): void {
+    if (this.#poller) return;
+    this.#poller = setInterval(() => {
+      try {
+        this.#client.poll();
+      } catch (err) {
+        this.#logger.debug({ err }, 'poll failed (client disconnected)');
+      }
+    }, BUSY_POLL_MS);
+  }
+
+  #stopPolling(): void {
+    clearInterval(this.#poller);
+    this.#poller = undefined;
+  }
+
+  /** Waits for queued records (up to timeoutMs), then disconnects; idempotent. */
+  close(timeoutMs: number): Promise<void> {
+    this.#closed ??= this.#close(timeoutMs);
+    return this.#closed;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    if (!this.#client.isConnected()) return;
+    await new Promise<void>((resolve) => {
+      this.#client.flush(timeoutMs, (err) => {
+        if (err)
+          this.#logger.warn(
+            { err, queued: this.queued },
+            'flush did not finish; undelivered records fail',
+          );
+        resolve();
+      });
+    });
+    this.#client.poll();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      this.#client.disconnect(2000, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.#stopPolling();
+  }
+}
