@@ -48,6 +48,8 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     // Reject unknown body fields instead of silently dropping them.
     ajv: { customOptions: { removeAdditional: false } },
   });
+  // Only JSON-based bodies are accepted; text/plain gets 415 rather than a schema error.
+  app.removeContentTypeParser('text/plain');
   registerKafkaMediaTypes(app);
   app.register(swagger, {
     openapi: {
