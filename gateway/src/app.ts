@@ -95,6 +95,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     logger,
     maxRecordBytes: config.maxRecordBytes,
     connectTimeoutMs: config.readyTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
   });
   const admin = new AdminService({
     client: kafkaMetadata,

@@ -9,6 +9,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { TopicLabels } from '../observability/topic-labels.js';
 import type { IdempotencyStore } from '../store/idempotency-store.js';
+import { withDeadline } from '../util/deadline.js';
 import { produceFingerprint } from './fingerprint.js';
 import type {
   DeliveryMode,
@@ -53,6 +54,8 @@ export interface ProduceServiceDeps {
   readonly logger: Logger;
   readonly maxRecordBytes: number;
   readonly connectTimeoutMs: number;
+  /** Safety net over the whole request; every step below it already has a shorter deadline. */
+  readonly requestTimeoutMs: number;
 }
 
 /** The produce use-case, shared by every transport. */
@@ -74,7 +77,16 @@ export class ProduceService {
    * unknown topic or partition, Idempotency-Key conflicts, a full queue,
    * Kafka unreachable.
    */
-  async produce(command: ProduceCommand): Promise<ProduceResult> {
+  produce(command: ProduceCommand): Promise<ProduceResult> {
+    return withDeadline(this.#produce(command), this.#deps.requestTimeoutMs, () => {
+      return new GatewayError(
+        'KGW_DELIVERY_UNKNOWN',
+        `no outcome within ${this.#deps.requestTimeoutMs} ms; the records may or may not be written`,
+      );
+    });
+  }
+
+  async #produce(command: ProduceCommand): Promise<ProduceResult> {
     const { idempotencyKey } = command;
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new GatewayError(

@@ -191,4 +191,52 @@ describe('v2 produce against the real broker', () => {
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ error_code: 40401, code: 'KGW_TOPIC_NOT_FOUND' });
   });
+
+  it('publishes an OpenAPI document built from the route schemas that validate requests', async () => {
+    const doc = await get<{
+      openapi: string;
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            requestBody?: {
+              content: Record<string, { schema: { properties: Record<string, unknown> } }>;
+            };
+          }
+        >
+      >;
+    }>(`${gw.url}/openapi.json`);
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/topics',
+        '/topics/{topic}',
+        '/topics/{topic}/partitions/{partition}',
+        '/brokers',
+        '/v3/clusters',
+        '/v3/clusters/{clusterId}/topics/{topic}/records',
+      ]),
+    );
+    const v2 = doc.body.paths['/topics/{topic}']!.post!.requestBody!.content;
+    expect(Object.keys(v2).sort()).toEqual([
+      'application/json',
+      'application/vnd.kafka.binary.v2+json',
+      'application/vnd.kafka.json.v2+json',
+    ]);
+    // The documented body is the validating one: what it forbids, the route rejects.
+    expect(v2['application/json']!.schema.properties.records).toMatchObject({ minItems: 1 });
+    const rejected = await post(`${gw.url}/topics/any`, { records: [] });
+    expect(rejected.status).toBe(422);
+    const v3 =
+      doc.body.paths['/v3/clusters/{clusterId}/topics/{topic}/records']!.post!.requestBody!.content;
+    expect(Object.keys(v3['application/json']!.schema.properties).sort()).toEqual([
+      'headers',
+      'key',
+      'partition_id',
+      'timestamp',
+      'value',
+    ]);
+  });
 });
