@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors.js';
-import { SETTINGS, type Config, type Setting } from './schema.js';
+import { SETTINGS, TOOLING_VARIABLES, type Config, type Setting } from './schema.js';
 
 /** Prefix of the variables this gateway owns; an unknown one is a typo and fails the boot. */
 const OWN_PREFIX = 'KGW_';
@@ -27,7 +27,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     }
   }
   for (const name of Object.keys(env)) {
-    if (name.startsWith(OWN_PREFIX) && !known.has(name)) {
+    if (name.startsWith(OWN_PREFIX) && !known.has(name) && !TOOLING_VARIABLES.has(name)) {
       problems.push(`${name} is not a known variable (known: ${[...known].sort().join(', ')})`);
     }
   }

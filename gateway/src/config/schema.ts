@@ -153,6 +153,20 @@ export const SETTINGS = {
   ),
 } as const;
 
+/**
+ * KGW_* variables read by the project's scripts (deploy/local, tests,
+ * benchmarks), not by the gateway; the gateway ignores them instead of
+ * reporting them as typos.
+ */
+export const TOOLING_VARIABLES: ReadonlySet<string> = new Set([
+  'KGW_STACK_DIR',
+  'KGW_CACHE_DIR',
+  'KGW_KAFKA_HEAP',
+  'KGW_STACK_TIMEOUT',
+  'KGW_QUICK',
+  'KGW_TEST_LOG_LEVEL',
+]);
+
 type Settings = typeof SETTINGS;
 
 /** The validated, frozen configuration object. */

@@ -106,6 +106,10 @@ describe('loadConfig', () => {
     expect(err.message).not.toContain('PATH');
   });
 
+  it("ignores the KGW_* variables of the project's own scripts", () => {
+    expect(() => loadConfig({ KGW_STACK_DIR: '/tmp/x', KGW_QUICK: '1' })).not.toThrow();
+  });
+
   it('reports every problem at once', () => {
     const err = configError({ KGW_HTTP_PORT: 'x', KGW_LOG_LEVEL: 'y' });
     expect(err.details?.problems).toHaveLength(2);
