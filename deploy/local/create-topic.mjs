@@ -8,11 +8,18 @@ if (!brokers || !topic) {
   console.error('usage: create-topic.mjs <brokers> <topic> [partitions]');
   process.exit(2);
 }
-const admin = Kafka.AdminClient.create({ 'metadata.broker.list': brokers, 'client.id': 'kgw-dev-admin' });
-admin.createTopic({ topic, num_partitions: Number(partitions), replication_factor: -1 }, 10_000, (err) => {
-  admin.disconnect();
-  if (err && err.code !== Kafka.CODES.ERRORS.ERR_TOPIC_ALREADY_EXISTS) {
-    console.error(`could not create topic ${topic}: ${err.message}`);
-    process.exit(1);
-  }
+const admin = Kafka.AdminClient.create({
+  'metadata.broker.list': brokers,
+  'client.id': 'kgw-dev-admin',
 });
+admin.createTopic(
+  { topic, num_partitions: Number(partitions), replication_factor: -1 },
+  10_000,
+  (err) => {
+    admin.disconnect();
+    if (err && err.code !== Kafka.CODES.ERRORS.ERR_TOPIC_ALREADY_EXISTS) {
+      console.error(`could not create topic ${topic}: ${err.message}`);
+      process.exit(1);
+    }
+  },
+);
