@@ -3,19 +3,31 @@ import { Registry } from 'prom-client';
 import type { Config } from './config/schema.js';
 import { InFlightTracker, createStrategy } from './balancer/index.js';
 import { AdminService } from './core/admin.js';
+import { ConsumeService } from './core/consume-service.js';
+import { DeadLetterWriter } from './core/dead-letter.js';
+import { OffsetCommitter } from './core/offset-committer.js';
+import { SessionService } from './core/session-service.js';
+import { TailWatcher } from './core/tail-watcher.js';
 import { ProduceService } from './core/produce.js';
 import { Readiness } from './core/readiness.js';
+import { consumerRoutes } from './http/routes/consumers.js';
 import { metadataRoutes } from './http/routes/metadata.js';
 import { produceV2Routes } from './http/routes/produce-v2.js';
 import { produceV3Routes } from './http/routes/produce-v3.js';
 import { buildHttpServer } from './http/server.js';
+import { GroupClients } from './kafka/group-clients.js';
 import { KafkaMetadataClient } from './kafka/metadata-client.js';
+import { RecordFetcher } from './kafka/record-fetcher.js';
+import { TopicAdmin } from './kafka/topic-admin.js';
 import { DELIVERY_MODES, KafkaProducer, type DeliveryMode } from './kafka/producer.js';
 import { TopicMetadataCache } from './kafka/topic-metadata-cache.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { TopicLabels } from './observability/topic-labels.js';
 import { IdempotencyStore } from './store/idempotency-store.js';
+import { PartitionStore } from './store/partition-store.js';
+import { SessionStore } from './store/session-store.js';
+import { WakeChannel } from './store/wake-channel.js';
 import { RedisClient } from './store/redis-client.js';
 import { withDeadline } from './util/deadline.js';
 import { packageVersion } from './util/package-version.js';
@@ -97,6 +109,15 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     connectTimeoutMs: config.readyTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
   });
+  const consumeParts = buildConsume(
+    config,
+    logger,
+    redis,
+    kafkaMetadata,
+    metadataCache,
+    producers.idempotent,
+  );
+  const { sessionService, consume } = consumeParts;
   const admin = new AdminService({
     client: kafkaMetadata,
     cache: metadataCache,
@@ -128,6 +149,19 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
           maxOutstanding: 1000,
         }),
       (app) => metadataRoutes(app, admin, { clusterId: config.clusterId }),
+      (app) =>
+        consumerRoutes(app, sessionService, consume, {
+          publicUrl: config.publicUrl,
+          defaults: {
+            ackTimeoutMs: config.ackTimeoutMs,
+            maxAttempts: config.maxAttempts,
+            requestTimeoutMs: config.consumerRequestTimeoutMs,
+            leaseTimeoutMs: config.leaseTimeoutMs,
+          },
+          maxPollTimeoutMs: config.maxPollTimeoutMs,
+          maxPollRecords: config.maxPollRecords,
+          maxPollBytes: config.maxPollBytes,
+        }),
     ],
   });
 
@@ -136,11 +170,13 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   async function shutdown(): Promise<void> {
     // STYLE.md §7: readiness 503 → stop accepting and answer in-flight → Kafka → Redis → logs.
     readiness.markClosing();
+    consume.close(); // answer open long-polls now
     await http.close();
     // Flush what was accepted before disconnecting: nothing accepted is dropped silently.
     await Promise.all(
       DELIVERY_MODES.map((mode) => producers[mode].close(Math.min(5000, config.shutdownTimeoutMs))),
     );
+    await consumeParts.close();
     await kafkaMetadata.close(Math.min(5000, config.shutdownTimeoutMs));
     await redis.close();
   }
@@ -150,6 +186,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     logger,
     async listen() {
       redis.start();
+      consumeParts.start();
       await http.listen({ host: config.httpHost, port: config.httpPort });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
@@ -161,6 +198,84 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
         return new Error(`shutdown did not finish within ${config.shutdownTimeoutMs} ms`);
       }).finally(() => logger.flush());
       return closing;
+    },
+  };
+}
+
+/** The consume path's parts; shared with the worker process. */
+export function buildConsume(
+  config: Config,
+  logger: Logger,
+  redis: RedisClient,
+  kafkaMetadata: KafkaMetadataClient,
+  metadataCache: TopicMetadataCache,
+  producer: KafkaProducer,
+) {
+  const sessions = new SessionStore(redis.redis);
+  const partitions = new PartitionStore(redis.redis);
+  const fetcher = new RecordFetcher({
+    brokers: config.kafkaBrokers,
+    clientId: config.kafkaClientId,
+    logger,
+    poolSize: config.fetchers,
+    cacheMaxBytes: config.fetchCacheBytes,
+    ...(config.clientRack ? { rack: config.clientRack } : {}),
+  });
+  const groupClients = new GroupClients({
+    brokers: config.kafkaBrokers,
+    clientId: config.kafkaClientId,
+    logger,
+    maxClients: config.maxGroupClients,
+    timeoutMs: config.readyTimeoutMs * 2,
+  });
+  const committer = new OffsetCommitter(partitions, groupClients);
+  const wake = new WakeChannel(config.redisUrl, logger);
+  const tail = new TailWatcher(kafkaMetadata, 100, logger);
+  const deadLetter = new DeadLetterWriter({
+    partitions,
+    fetcher,
+    producer,
+    metadata: metadataCache,
+    admin: new TopicAdmin(config.kafkaBrokers, config.kafkaClientId),
+    logger,
+  });
+  const sessionService = new SessionService({
+    sessions,
+    partitions,
+    metadata: metadataCache,
+    metadataClient: kafkaMetadata,
+    kafkaTimeoutMs: config.readyTimeoutMs,
+  });
+  const consume = new ConsumeService({
+    sessions,
+    sessionService,
+    partitions,
+    fetcher,
+    groupClients,
+    committer,
+    metadata: metadataCache,
+    metadataClient: kafkaMetadata,
+    wake,
+    tail,
+    deadLetter,
+    logger,
+    maxInFlightPerPartition: config.maxInFlightPerPartition,
+    kafkaTimeoutMs: config.readyTimeoutMs,
+  });
+  return {
+    sessions,
+    partitions,
+    sessionService,
+    consume,
+    committer,
+    deadLetter,
+    start(): void {
+      wake.start();
+    },
+    async close(): Promise<void> {
+      tail.close();
+      wake.close();
+      await Promise.all([fetcher.close(), groupClients.close()]);
     },
   };
 }

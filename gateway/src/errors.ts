@@ -55,6 +55,42 @@ export const ERROR_CODES = {
     retryable: false,
     title: 'The cluster id in the path is not the one this gateway serves.',
   },
+  KGW_CONSUMER_NOT_FOUND: {
+    http: 404,
+    errorCode: 40403,
+    grpc: GrpcStatus.NOT_FOUND,
+    retryable: false,
+    title:
+      'No consumer instance with this name in the group (expired, deleted, or Redis lost its state).',
+  },
+  KGW_NOT_ACCEPTABLE: {
+    http: 406,
+    errorCode: 40601,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    title: "The Accept header does not match the consumer's format.",
+  },
+  KGW_CONSUMER_EXISTS: {
+    http: 409,
+    errorCode: 40902,
+    grpc: GrpcStatus.ALREADY_EXISTS,
+    retryable: false,
+    title: 'A consumer instance with this name already exists in the group.',
+  },
+  KGW_GROUP_IN_USE: {
+    http: 409,
+    errorCode: 40903,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    title: 'Native Kafka consumers are members of this group; the gateway will not commit for it.',
+  },
+  KGW_CONSUMER_STATE: {
+    http: 409,
+    errorCode: 40904,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    title: 'The request does not fit the consumer state (e.g. polling with no subscription).',
+  },
   KGW_IDEMPOTENCY_IN_FLIGHT: {
     http: 409,
     errorCode: 40901,

@@ -75,3 +75,19 @@ export function duration(minMs: number, maxMs: number): Parser<number> {
     return ms;
   };
 }
+
+/** Any string, trimmed; empty means "not set". */
+export const optional: Parser<string> = (raw) => raw.trim();
+
+/** An http(s) URL without a trailing slash. */
+export const httpUrl: Parser<string> = (raw) => {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new Error(`'${raw}' is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`'${raw}' must start with http:// or https://`);
+  return url.toString().replace(/\/+$/, '');
+};

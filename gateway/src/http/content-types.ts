@@ -15,10 +15,15 @@ export type EmbeddedFormat = 'json' | 'binary';
  * Schema) has no parser, so fastify answers 415.
  */
 export function registerKafkaMediaTypes(app: FastifyInstance): void {
+  const json = app.getDefaultJsonParser('error', 'ignore');
   app.addContentTypeParser(
     [V2_JSON, V2_BINARY, V2_GENERIC],
     { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'ignore'),
+    (request, body, done) => {
+      // Confluent clients send an empty body (e.g. "commit everything"): that is no body, not bad JSON.
+      if (body.length === 0) done(null, undefined);
+      else json(request, body.toString(), done);
+    },
   );
 }
 

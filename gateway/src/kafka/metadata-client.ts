@@ -92,6 +92,22 @@ export class KafkaMetadataClient {
     };
   }
 
+  /** Low and high watermark (first offset, next offset to be written) of a partition. */
+  async watermarks(
+    topic: string,
+    partition: number,
+    timeoutMs: number,
+  ): Promise<{ low: number; high: number }> {
+    await this.#connection.ensure(timeoutMs);
+    return new Promise((resolve, reject) =>
+      this.#client.queryWatermarkOffsets(topic, partition, timeoutMs, (err, offsets) =>
+        err
+          ? reject(translateKafkaError(err, 'read watermarks'))
+          : resolve({ low: offsets.lowOffset, high: offsets.highOffset }),
+      ),
+    );
+  }
+
   /** Disconnects; safe to call more than once. */
   async close(timeoutMs: number): Promise<void> {
     if (this.#closed) return;

@@ -36,6 +36,20 @@ describe('loadConfig', () => {
       idempotencyTtlMs: 86_400_000,
       clusterId: 'kafka-gateway',
       metricsMaxTopics: 100,
+      publicUrl: 'http://localhost:8080',
+      ackTimeoutMs: 30000,
+      maxAttempts: 5,
+      leaseTimeoutMs: 30000,
+      consumerRequestTimeoutMs: 1000,
+      maxPollTimeoutMs: 60000,
+      maxPollRecords: 500,
+      maxPollBytes: 16777216,
+      maxInFlightPerPartition: 1000,
+      fetchers: 2,
+      fetchCacheBytes: 67108864,
+      clientRack: '',
+      maxGroupClients: 64,
+      sessionIdleTimeoutMs: 300000,
     });
   });
 

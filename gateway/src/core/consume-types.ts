@@ -1,0 +1,21 @@
+import type { FetchedRecord } from '../kafka/record-fetcher.js';
+
+/** A record handed to a consumer session, with how often it was delivered (1 = first time). */
+export interface DeliveredRecord {
+  readonly record: FetchedRecord;
+  readonly attempt: number;
+}
+
+export interface PollOptions {
+  readonly timeoutMs: number;
+  readonly maxRecords: number;
+  readonly maxBytes: number;
+}
+
+/** A record named by an ack, nack or commit; `attempt` (optional) fences older deliveries. */
+export interface RecordRef {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly attempt?: number;
+}

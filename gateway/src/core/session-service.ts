@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { GatewayError } from '../errors.js';
+import { ALL_TOPICS, type KafkaMetadataClient } from '../kafka/metadata-client.js';
+import type { TopicMetadataCache } from '../kafka/topic-metadata-cache.js';
+import type { PartitionStore, TopicPartition } from '../store/partition-store.js';
+import type { SessionConfig, SessionStore, Subscription } from '../store/session-store.js';
+
+/** Names of groups, instances and topics: Kafka's legal characters, safe inside Redis hash tags. */
+export const NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
+export type SessionOptions = Omit<SessionConfig, 'group' | 'id' | 'createdAt'> & {
+  readonly name?: string;
+};
+
+export interface SessionServiceDeps {
+  readonly sessions: SessionStore;
+  readonly partitions: PartitionStore;
+  readonly metadata: TopicMetadataCache;
+  readonly metadataClient: KafkaMetadataClient;
+  readonly kafkaTimeoutMs: number;
+}
+
+/** Creating, finding, subscribing and deleting consumer sessions. */
+export class SessionService {
+  readonly #deps: SessionServiceDeps;
+  #patternTopics: { names: string[]; at: number } | undefined;
+
+  constructor(deps: SessionServiceDeps) {
+    this.#deps = deps;
+  }
+
+  async create(group: string, options: SessionOptions): Promise<SessionConfig> {
+    const id = options.name ?? `rest-consumer-${randomUUID()}`;
+    if (!NAME.test(group)) throw invalid(`group name '${group}' must match ${NAME.source}`);
+    if (!NAME.test(id)) throw invalid(`consumer name '${id}' must match ${NAME.source}`);
+    const { name: _name, ...settings } = options;
+    const config: SessionConfig = { ...settings, group, id, createdAt: Date.now() };
+    if (!(await this.#deps.sessions.create(config))) {
+      throw new GatewayError(
+        'KGW_CONSUMER_EXISTS',
+        `consumer instance '${id}' already exists in group '${group}'`,
+      );
+    }
+    return config;
+  }
+
+  /** The session, or KGW_CONSUMER_NOT_FOUND. */
+  async get(group: string, id: string): Promise<SessionConfig> {
+    const session = await this.#deps.sessions.get(group, id);
+    if (!session) {
+      throw new GatewayError(
+        'KGW_CONSUMER_NOT_FOUND',
+        `consumer instance '${id}' not found in group '${group}'`,
+      );
+    }
+    return session;
+  }
+
+  /** Deletes the session; its in-flight records become deliverable to the others at once. */
+  async delete(group: string, id: string): Promise<void> {
+    await this.get(group, id);
+    const tps = await this.#deps.partitions.partitions(group);
+    await this.#deps.partitions.releaseHolder(group, tps, id);
+    await this.#deps.sessions.delete(group, id);
+    await this.#deps.partitions.wake(group);
+  }
+
+  async subscribe(group: string, id: string, subscription: Subscription): Promise<void> {
+    await this.get(group, id);
+    const current = await this.#deps.sessions.subscription(group, id);
+    // Confluent: subscribe and assign are exclusive until the current one is deleted.
+    if (current !== null && (current.kind === 'assigned') !== (subscription.kind === 'assigned')) {
+      throw new GatewayError(
+        'KGW_CONSUMER_STATE',
+        'subscription and manual assignment are mutually exclusive; delete the current one first',
+      );
+    }
+    if (subscription.kind === 'topics') {
+      for (const t of subscription.topics)
+        if (!NAME.test(t)) throw invalid(`topic name '${t}' is not valid`);
+    }
+    if (subscription.kind === 'pattern') {
+      try {
+        new RegExp(subscription.pattern);
+      } catch {
+        throw invalid(`topic_pattern '${subscription.pattern}' is not a valid regular expression`);
+      }
+    }
+    await this.#deps.sessions.setSubscription(group, id, subscription);
+    await this.#deps.partitions.wake(group);
+  }
+
+  async subscription(group: string, id: string): Promise<Subscription | null> {
+    await this.get(group, id);
+    return this.#deps.sessions.subscription(group, id);
+  }
+
+  async unsubscribe(group: string, id: string): Promise<void> {
+    await this.get(group, id);
+    await this.#deps.sessions.setSubscription(group, id, null);
+    const tps = await this.#deps.partitions.partitions(group);
+    await this.#deps.partitions.releaseHolder(group, tps, id);
+    await this.#deps.partitions.wake(group);
+  }
+
+  /** The partitions a session reads now: its manual assignment, or its subscription's partitions. */
+  async partitionsOf(
+    session: SessionConfig,
+  ): Promise<{ manual: boolean; partitions: TopicPartition[] }> {
+    const subscription = await this.#deps.sessions.subscription(session.group, session.id);
+    if (!subscription) {
+      throw new GatewayError(
+        'KGW_CONSUMER_STATE',
+        'the consumer has neither a subscription nor an assignment',
+      );
+    }
+    if (subscription.kind === 'assigned')
+      return { manual: true, partitions: [...subscription.partitions] };
+    const topics =
+      subscription.kind === 'topics'
+        ? subscription.topics
+        : await this.#matching(subscription.pattern);
+    const partitions: TopicPartition[] = [];
+    for (const topic of topics) {
+      const info = await this.#deps.metadata.topic(topic);
+      for (const p of info?.partitions ?? []) partitions.push({ topic, partition: p.id });
+    }
+    return { manual: false, partitions };
+  }
+
+  async #matching(pattern: string): Promise<string[]> {
+    if (!this.#patternTopics || Date.now() - this.#patternTopics.at > 10_000) {
+      const metadata = await this.#deps.metadataClient.fetch(this.#deps.kafkaTimeoutMs, ALL_TOPICS);
+      this.#patternTopics = { names: metadata.topics.map((t) => t.name), at: Date.now() };
+    }
+    const regex = new RegExp(`^(?:${pattern})$`);
+    return this.#patternTopics.names.filter((name) => !name.startsWith('__') && regex.test(name));
+  }
+}
+
+function invalid(message: string): GatewayError {
+  return new GatewayError('KGW_INVALID_REQUEST', message);
+}

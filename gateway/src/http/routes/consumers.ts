@@ -1,0 +1,509 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ConsumeService } from '../../core/consume-service.js';
+import type { DeliveredRecord, RecordRef } from '../../core/consume-types.js';
+import type { SessionService } from '../../core/session-service.js';
+import { GatewayError } from '../../errors.js';
+import type { SessionConfig } from '../../store/session-store.js';
+import { V2_BINARY, V2_JSON, V2_RESPONSE } from '../content-types.js';
+import { errorResponses, topicName } from './schemas.js';
+
+export interface ConsumerRouteOptions {
+  readonly publicUrl: string;
+  readonly defaults: {
+    readonly ackTimeoutMs: number;
+    readonly maxAttempts: number;
+    readonly requestTimeoutMs: number;
+    readonly leaseTimeoutMs: number;
+  };
+  readonly maxPollTimeoutMs: number;
+  readonly maxPollRecords: number;
+  readonly maxPollBytes: number;
+}
+
+type Params = { group: string; instance: string };
+
+const name = { type: 'string', pattern: '^[a-zA-Z0-9._-]{1,249}$' } as const;
+const instanceParams = {
+  type: 'object',
+  required: ['group', 'instance'],
+  properties: { group: name, instance: name },
+} as const;
+const tp = {
+  type: 'object',
+  required: ['topic', 'partition'],
+  additionalProperties: false,
+  properties: { topic: topicName, partition: { type: 'integer', minimum: 0 } },
+} as const;
+const tpOffset = {
+  type: 'object',
+  required: ['topic', 'partition', 'offset'],
+  properties: {
+    topic: topicName,
+    partition: { type: 'integer', minimum: 0 },
+    offset: { type: 'integer', minimum: 0 },
+    attempt: {
+      type: 'integer',
+      minimum: 1,
+      description: 'The delivery this ack answers (fences older ones).',
+    },
+    metadata: { type: 'string' },
+  },
+} as const;
+const partitionsBody = {
+  type: 'object',
+  required: ['partitions'],
+  properties: { partitions: { type: 'array', items: tp } },
+} as const;
+const stringOrBool = {
+  anyOf: [{ type: 'string', enum: ['true', 'false'] }, { type: 'boolean' }],
+} as const;
+const positiveInt = (max: number) => ({ type: 'integer', minimum: 1, maximum: max }) as const;
+const tags = ['consume (v2)'];
+
+interface CreateBody {
+  name?: string;
+  format?: 'json' | 'binary';
+  'auto.offset.reset'?: 'earliest' | 'latest';
+  'auto.commit.enable'?: string | boolean;
+  'consumer.request.timeout.ms'?: number;
+  'fetch.min.bytes'?: number;
+  mode?: 'ordered' | 'shared';
+  'ack.timeout.ms'?: number;
+  'max.attempts'?: number;
+  'dead.letter.topic'?: string;
+  'lease.timeout.ms'?: number;
+}
+
+/** Confluent REST v2 consumer API plus per-record acks and nacks. */
+export function consumerRoutes(
+  app: FastifyInstance,
+  sessions: SessionService,
+  consume: ConsumeService,
+  options: ConsumerRouteOptions,
+): void {
+  const base = (group: string, id: string): string =>
+    `${options.publicUrl}/consumers/${group}/instances/${id}`;
+
+  app.post<{ Params: { group: string }; Body: CreateBody | undefined }>(
+    '/consumers/:group',
+    {
+      schema: {
+        tags,
+        summary: 'Create a consumer instance (session) in a group',
+        params: { type: 'object', required: ['group'], properties: { group: name } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            name,
+            format: { type: 'string', enum: ['json', 'binary'], default: 'json' },
+            'auto.offset.reset': {
+              type: 'string',
+              enum: ['earliest', 'latest'],
+              default: 'latest',
+            },
+            'auto.commit.enable': stringOrBool,
+            'consumer.request.timeout.ms': positiveInt(options.maxPollTimeoutMs),
+            'fetch.min.bytes': {
+              type: 'integer',
+              minimum: 0,
+              description: 'Accepted for compatibility; ignored.',
+            },
+            mode: { type: 'string', enum: ['ordered', 'shared'], default: 'ordered' },
+            'ack.timeout.ms': positiveInt(24 * 3_600_000),
+            'max.attempts': positiveInt(1000),
+            'dead.letter.topic': topicName,
+            'lease.timeout.ms': { type: 'integer', minimum: 500, maximum: 3_600_000 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { instance_id: { type: 'string' }, base_uri: { type: 'string' } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body ?? {};
+      const autoCommit = body['auto.commit.enable'];
+      const session = await sessions.create(request.params.group, {
+        ...(body.name === undefined ? {} : { name: body.name }),
+        format: body.format ?? 'json',
+        mode: body.mode ?? 'ordered',
+        autoOffsetReset: body['auto.offset.reset'] ?? 'latest',
+        autoCommit: autoCommit === true || autoCommit === 'true',
+        ackTimeoutMs: body['ack.timeout.ms'] ?? options.defaults.ackTimeoutMs,
+        maxAttempts: body['max.attempts'] ?? options.defaults.maxAttempts,
+        deadLetterTopic: body['dead.letter.topic'] ?? null,
+        requestTimeoutMs: body['consumer.request.timeout.ms'] ?? options.defaults.requestTimeoutMs,
+        leaseTimeoutMs: body['lease.timeout.ms'] ?? options.defaults.leaseTimeoutMs,
+      });
+      reply.type(V2_RESPONSE);
+      return { instance_id: session.id, base_uri: base(session.group, session.id) };
+    },
+  );
+
+  app.delete<{ Params: Params }>(
+    '/consumers/:group/instances/:instance',
+    { schema: { tags, summary: 'Delete a consumer instance', params: instanceParams } },
+    async (request, reply) => {
+      await sessions.delete(request.params.group, request.params.instance);
+      reply.code(204);
+    },
+  );
+
+  app.post<{ Params: Params; Body: { topics?: string[]; topic_pattern?: string } }>(
+    '/consumers/:group/instances/:instance/subscription',
+    {
+      schema: {
+        tags,
+        summary: 'Subscribe to topics or a topic pattern',
+        params: instanceParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            topics: { type: 'array', minItems: 1, items: topicName },
+            topic_pattern: { type: 'string', minLength: 1 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { topics, topic_pattern: pattern } = request.body;
+      if ((topics === undefined) === (pattern === undefined)) {
+        throw new GatewayError(
+          'KGW_INVALID_REQUEST',
+          'give exactly one of topics and topic_pattern',
+        );
+      }
+      await sessions.subscribe(
+        request.params.group,
+        request.params.instance,
+        topics ? { kind: 'topics', topics } : { kind: 'pattern', pattern: pattern! },
+      );
+      reply.code(204);
+    },
+  );
+
+  app.get<{ Params: Params }>(
+    '/consumers/:group/instances/:instance/subscription',
+    { schema: { tags, summary: 'The subscribed topics', params: instanceParams } },
+    async (request, reply) => {
+      const sub = await sessions.subscription(request.params.group, request.params.instance);
+      reply.type(V2_RESPONSE);
+      if (sub?.kind === 'topics') return { topics: sub.topics };
+      if (sub?.kind === 'pattern') return { topics: [], topic_pattern: sub.pattern };
+      return { topics: [] };
+    },
+  );
+
+  app.delete<{ Params: Params }>(
+    '/consumers/:group/instances/:instance/subscription',
+    { schema: { tags, summary: 'Unsubscribe', params: instanceParams } },
+    async (request, reply) => {
+      await sessions.unsubscribe(request.params.group, request.params.instance);
+      reply.code(204);
+    },
+  );
+
+  app.post<{ Params: Params; Body: { partitions: { topic: string; partition: number }[] } }>(
+    '/consumers/:group/instances/:instance/assignments',
+    {
+      schema: {
+        tags,
+        summary: 'Assign partitions manually',
+        params: instanceParams,
+        body: partitionsBody,
+      },
+    },
+    async (request, reply) => {
+      await sessions.subscribe(request.params.group, request.params.instance, {
+        kind: 'assigned',
+        partitions: request.body.partitions,
+      });
+      reply.code(204);
+    },
+  );
+
+  app.get<{ Params: Params }>(
+    '/consumers/:group/instances/:instance/assignments',
+    { schema: { tags, summary: 'Manually assigned partitions', params: instanceParams } },
+    async (request, reply) => {
+      const sub = await sessions.subscription(request.params.group, request.params.instance);
+      reply.type(V2_RESPONSE);
+      return { partitions: sub?.kind === 'assigned' ? sub.partitions : [] };
+    },
+  );
+
+  app.post<{ Params: Params; Body: { offsets: (RecordRef & { offset: number })[] } }>(
+    '/consumers/:group/instances/:instance/positions',
+    {
+      schema: {
+        tags,
+        summary: 'Seek: the next records start at these offsets',
+        params: instanceParams,
+        body: {
+          type: 'object',
+          required: ['offsets'],
+          properties: { offsets: { type: 'array', items: tpOffset } },
+        },
+      },
+    },
+    async (request, reply) => {
+      await consume.seek(
+        request.params.group,
+        request.params.instance,
+        request.body.offsets.map((o) => ({
+          topic: o.topic,
+          partition: o.partition,
+          offset: o.offset,
+        })),
+      );
+      reply.code(204);
+    },
+  );
+
+  for (const where of ['beginning', 'end'] as const) {
+    app.post<{ Params: Params; Body: { partitions: { topic: string; partition: number }[] } }>(
+      `/consumers/:group/instances/:instance/positions/${where}`,
+      {
+        schema: {
+          tags,
+          summary: `Seek to the ${where} of partitions`,
+          params: instanceParams,
+          body: partitionsBody,
+        },
+      },
+      async (request, reply) => {
+        await consume.seekTo(
+          request.params.group,
+          request.params.instance,
+          request.body.partitions,
+          where,
+        );
+        reply.code(204);
+      },
+    );
+  }
+
+  app.get<{
+    Params: Params;
+    Querystring: { timeout?: number; max_bytes?: number; max_records?: number };
+  }>(
+    '/consumers/:group/instances/:instance/records',
+    {
+      schema: {
+        tags,
+        summary: 'Long-poll for records',
+        params: instanceParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            timeout: { type: 'integer', minimum: 0, maximum: options.maxPollTimeoutMs },
+            max_bytes: positiveInt(options.maxPollBytes),
+            max_records: positiveInt(options.maxPollRecords),
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { group, instance } = request.params;
+      const session = await sessions.get(group, instance);
+      checkAccept(request, session);
+      const delivered = await consume.poll(group, instance, {
+        timeoutMs: request.query.timeout ?? session.requestTimeoutMs,
+        maxRecords: request.query.max_records ?? options.maxPollRecords,
+        maxBytes: request.query.max_bytes ?? options.maxPollBytes,
+      });
+      reply.type(session.format === 'binary' ? V2_BINARY : V2_JSON);
+      return delivered.map((d) => render(d, session.format));
+    },
+  );
+
+  app.post<{ Params: Params; Body: { offsets?: RecordRef[] } | undefined }>(
+    '/consumers/:group/instances/:instance/offsets',
+    {
+      schema: {
+        tags,
+        summary:
+          'Commit: ack everything this instance holds up to each offset (empty body: all it holds)',
+        params: instanceParams,
+        body: { type: 'object', properties: { offsets: { type: 'array', items: tpOffset } } },
+      },
+    },
+    async (request, reply) => {
+      await consume.commit(
+        request.params.group,
+        request.params.instance,
+        request.body?.offsets ?? [],
+      );
+      reply.code(204);
+    },
+  );
+
+  app.get<{ Params: Params; Querystring: { partitions?: string } }>(
+    '/consumers/:group/instances/:instance/offsets',
+    {
+      schema: {
+        tags,
+        summary:
+          "Kafka's committed offsets (body {partitions:[…]} as Confluent, or ?partitions=topic:0,topic:1)",
+        params: instanceParams,
+        querystring: { type: 'object', properties: { partitions: { type: 'string' } } },
+      },
+    },
+    async (request, reply) => {
+      const partitions = await requestedPartitions(request);
+      const offsets = await consume.committed(
+        request.params.group,
+        request.params.instance,
+        partitions,
+      );
+      reply.type(V2_RESPONSE);
+      return { offsets: offsets.map((o) => ({ ...o, metadata: '' })) };
+    },
+  );
+
+  const ackBody = {
+    type: 'object',
+    required: ['records'],
+    additionalProperties: false,
+    properties: {
+      records: { type: 'array', minItems: 1, items: tpOffset },
+      delay_ms: { type: 'integer', minimum: 0, maximum: 24 * 3_600_000 },
+      error: { type: 'string', maxLength: 1000 },
+    },
+  } as const;
+  const ackResponse = (
+    reply: FastifyReply,
+    counted: number,
+    fenced: number,
+    verb: string,
+  ): unknown => {
+    reply.type(V2_RESPONSE);
+    return { [verb]: counted, fenced };
+  };
+
+  app.post<{ Params: Params; Body: { records: RecordRef[] } }>(
+    '/consumers/:group/instances/:instance/acks',
+    { schema: { tags, summary: 'Ack records (extension)', params: instanceParams, body: ackBody } },
+    async (request, reply) => {
+      const result = await consume.ack(
+        request.params.group,
+        request.params.instance,
+        request.body.records,
+      );
+      return ackResponse(reply, result.acked, result.fenced, 'acked');
+    },
+  );
+
+  app.post<{ Params: Params; Body: { records: RecordRef[]; delay_ms?: number; error?: string } }>(
+    '/consumers/:group/instances/:instance/nacks',
+    {
+      schema: {
+        tags,
+        summary: 'Nack records: deliver again after delay_ms (extension)',
+        params: instanceParams,
+        body: ackBody,
+      },
+    },
+    async (request, reply) => {
+      const { records, delay_ms: delayMs = 0, error = 'nacked' } = request.body;
+      const result = await consume.nack(
+        request.params.group,
+        request.params.instance,
+        records,
+        delayMs,
+        error,
+      );
+      return ackResponse(reply, result.nacked, result.fenced, 'nacked');
+    },
+  );
+}
+
+function checkAccept(request: FastifyRequest, session: SessionConfig): void {
+  const accept = (request.headers.accept ?? '*/*').toLowerCase();
+  const wanted = session.format === 'binary' ? V2_BINARY : V2_JSON;
+  const other = session.format === 'binary' ? V2_JSON : V2_BINARY;
+  if (accept.includes(other) && !accept.includes(wanted)) {
+    throw new GatewayError(
+      'KGW_NOT_ACCEPTABLE',
+      `this consumer's format is ${session.format}; accept ${wanted}`,
+    );
+  }
+}
+
+function render(d: DeliveredRecord, format: SessionConfig['format']): Record<string, unknown> {
+  const { record } = d;
+  const decode = (bytes: Buffer | null): unknown => {
+    if (bytes === null) return null;
+    if (format === 'binary') return bytes.toString('base64');
+    const text = bytes.toString('utf8');
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text; // not JSON: handed over as a string rather than failing the whole poll
+    }
+  };
+  return {
+    topic: record.topic,
+    key: decode(record.key),
+    value: decode(record.value),
+    partition: record.partition,
+    offset: record.offset,
+    headers: record.headers.map((h) => ({ name: h.name, value: h.value.toString('base64') })),
+    timestamp: record.timestamp,
+    attempt: d.attempt,
+  };
+}
+
+/** Confluent sends the partitions of GET offsets as a JSON body; a query string also works. */
+async function requestedPartitions(
+  request: FastifyRequest<{ Querystring: { partitions?: string } }>,
+): Promise<{ topic: string; partition: number }[]> {
+  if (request.query.partitions) {
+    return request.query.partitions.split(',').map((item) => {
+      const at = item.lastIndexOf(':');
+      const partition = Number(item.slice(at + 1));
+      if (at <= 0 || !Number.isInteger(partition) || partition < 0) {
+        throw new GatewayError(
+          'KGW_INVALID_REQUEST',
+          `partitions must look like topic:0,topic:1 (got '${item}')`,
+        );
+      }
+      return { topic: item.slice(0, at), partition };
+    });
+  }
+  let text = '';
+  for await (const chunk of request.raw) {
+    text += (chunk as Buffer).toString();
+    if (text.length > 1_000_000)
+      throw new GatewayError('KGW_PAYLOAD_TOO_LARGE', 'the body is too large');
+  }
+  let body: { partitions?: unknown };
+  try {
+    body = text ? (JSON.parse(text) as { partitions?: unknown }) : {};
+  } catch {
+    throw new GatewayError('KGW_MALFORMED_REQUEST', 'the body is not valid JSON');
+  }
+  const list = body.partitions;
+  if (!Array.isArray(list) || list.length === 0)
+    throw new GatewayError('KGW_INVALID_REQUEST', 'give the partitions to read');
+  return list.map((p: unknown, i) => {
+    const item = p as { topic?: unknown; partition?: unknown };
+    if (
+      typeof item?.topic !== 'string' ||
+      !Number.isInteger(item.partition) ||
+      (item.partition as number) < 0
+    ) {
+      throw new GatewayError(
+        'KGW_INVALID_REQUEST',
+        `partitions[${i}] needs a topic and a partition`,
+      );
+    }
+    return { topic: item.topic, partition: item.partition as number };
+  });
+}

@@ -1,0 +1,280 @@
+import Kafka from 'node-rdkafka';
+import type { Logger } from '../observability/logger.js';
+import { LazyConnection } from './lazy-connection.js';
+import { translateKafkaError } from './translate-error.js';
+
+/** A record read from Kafka. */
+export interface FetchedRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: ReadonlyArray<{ readonly name: string; readonly value: Buffer }>;
+  readonly timestamp: number;
+  readonly size: number;
+}
+
+export interface RecordFetcherOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly logger: Logger;
+  /** Kafka consumers shared by every session of this process. */
+  readonly poolSize: number;
+  /** Bytes of records kept for fan-out to several groups and for redelivery. */
+  readonly cacheMaxBytes: number;
+  /** KIP-392: fetch from the nearest in-sync replica in this rack. */
+  readonly rack?: string;
+  readonly onFetch?: (bytes: number) => void;
+}
+
+interface Slot {
+  readonly consumer: Kafka.KafkaConsumer;
+  readonly connection: LazyConnection;
+  busy: Promise<void>;
+  /** The one partition assigned and the offset librdkafka will return next. */
+  assigned: { topic: string; partition: number; position: number } | null;
+}
+
+/**
+ * Reads records by (topic, partition, offset) through a small pool of Kafka
+ * consumers that never join a group: each read assigns one partition at the
+ * asked offset (or keeps reading where it stopped), so any number of sessions
+ * share a fixed number of librdkafka clients. A byte-bounded cache keyed by
+ * partition and offset serves groups reading the same records and
+ * redeliveries without another fetch.
+ */
+export class RecordFetcher {
+  readonly #options: RecordFetcherOptions;
+  readonly #slots: Slot[];
+  readonly #cache = new Map<string, FetchedRecord>();
+  #cacheBytes = 0;
+  #closed = false;
+
+  constructor(options: RecordFetcherOptions) {
+    this.#options = options;
+    this.#slots = Array.from({ length: options.poolSize }, (_, i) => {
+      const consumer = new Kafka.KafkaConsumer(
+        {
+          'metadata.broker.list': options.brokers.join(','),
+          'client.id': `${options.clientId}-fetcher-${i}`,
+          // Required by librdkafka; this consumer never subscribes or commits.
+          'group.id': `${options.clientId}-fetcher`,
+          'enable.auto.commit': false,
+          'enable.auto.offset.store': false,
+          // EOF lets consume(n) return as soon as the partition's end is reached.
+          'enable.partition.eof': true,
+          'fetch.wait.max.ms': 100,
+          'queued.max.messages.kbytes': 8192,
+          'socket.connection.setup.timeout.ms': 5000,
+          ...(options.rack ? { 'client.rack': options.rack } : {}),
+        },
+        { 'auto.offset.reset': 'earliest' },
+      );
+      consumer.on('event.error', (err) =>
+        options.logger.warn({ err, component: 'fetcher' }, 'librdkafka error'),
+      );
+      return {
+        consumer,
+        connection: new LazyConnection(consumer),
+        busy: Promise.resolve(),
+        assigned: null,
+      };
+    });
+  }
+
+  /**
+   * Up to maxRecords records of one partition from `offset` on (fewer at the
+   * end of the log; a compacted log may skip offsets), waiting up to waitMs
+   * for the first one.
+   */
+  async read(
+    topic: string,
+    partition: number,
+    offset: number,
+    maxRecords: number,
+    waitMs: number,
+  ): Promise<FetchedRecord[]> {
+    const cached = this.#fromCache(topic, partition, offset, maxRecords);
+    if (cached.length >= maxRecords) return cached;
+    const from = cached.length > 0 ? cached[cached.length - 1]!.offset + 1 : offset;
+    const fetched = await this.#fetch(topic, partition, from, maxRecords - cached.length, waitMs);
+    return [...cached, ...fetched];
+  }
+
+  /** The records at exactly these offsets (for redelivery), from the cache or Kafka. */
+  async readOffsets(
+    topic: string,
+    partition: number,
+    offsets: readonly number[],
+  ): Promise<Map<number, FetchedRecord>> {
+    const found = new Map<number, FetchedRecord>();
+    const missing: number[] = [];
+    for (const o of offsets) {
+      const hit = this.#cache.get(cacheKey(topic, partition, o));
+      if (hit) found.set(o, hit);
+      else missing.push(o);
+    }
+    missing.sort((a, b) => a - b);
+    while (missing.length > 0) {
+      const first = missing[0]!;
+      const last = missing[missing.length - 1]!;
+      const batch = await this.#fetch(
+        topic,
+        partition,
+        first,
+        Math.min(last - first + 1, 500),
+        500,
+      );
+      if (batch.length === 0) break; // deleted by retention: nothing left to deliver
+      for (const r of batch) if (missing.includes(r.offset)) found.set(r.offset, r);
+      const upTo = batch[batch.length - 1]!.offset;
+      // Offsets up to upTo that did not come back no longer exist (compaction).
+      while (missing.length > 0 && missing[0]! <= upTo) missing.shift();
+    }
+    return found;
+  }
+
+  #fromCache(
+    topic: string,
+    partition: number,
+    offset: number,
+    maxRecords: number,
+  ): FetchedRecord[] {
+    const out: FetchedRecord[] = [];
+    for (let o = offset; out.length < maxRecords; o += 1) {
+      const hit = this.#cache.get(cacheKey(topic, partition, o));
+      if (!hit) break;
+      out.push(hit);
+    }
+    return out;
+  }
+
+  async #fetch(
+    topic: string,
+    partition: number,
+    offset: number,
+    maxRecords: number,
+    waitMs: number,
+  ): Promise<FetchedRecord[]> {
+    if (this.#closed) return [];
+    // The same partition goes to the same consumer, so sequential reads keep its position.
+    const slot = this.#slots[hash(`${topic}:${partition}`) % this.#slots.length]!;
+    const previous = slot.busy;
+    let release!: () => void;
+    slot.busy = new Promise((resolve) => (release = resolve));
+    await previous;
+    try {
+      await slot.connection.ensure(5000);
+      const a = slot.assigned;
+      if (!a || a.topic !== topic || a.partition !== partition || a.position !== offset) {
+        if (a) slot.consumer.unassign();
+        slot.consumer.assign([{ topic, partition, offset }]);
+        slot.assigned = { topic, partition, position: offset };
+      }
+      slot.consumer.setDefaultConsumeTimeout(Math.max(1, waitMs));
+      const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>
+        slot.consumer.consume(maxRecords, (err, batch) =>
+          err ? reject(translateKafkaError(err, 'fetch records')) : resolve(batch),
+        ),
+      );
+      const records: FetchedRecord[] = [];
+      let bytes = 0;
+      for (const m of messages) {
+        if (m.topic !== topic || m.partition !== partition || m.offset < offset) continue;
+        const record = toRecord(m);
+        records.push(record);
+        bytes += record.size;
+        this.#remember(record);
+      }
+      if (records.length > 0)
+        slot.assigned = { topic, partition, position: records[records.length - 1]!.offset + 1 };
+      this.#options.onFetch?.(bytes);
+      return records;
+    } catch (err) {
+      slot.assigned = null;
+      try {
+        slot.consumer.unassign();
+      } catch {
+        // not connected: nothing assigned
+      }
+      throw err;
+    } finally {
+      release();
+    }
+  }
+
+  #remember(record: FetchedRecord): void {
+    const key = cacheKey(record.topic, record.partition, record.offset);
+    if (this.#cache.has(key)) return;
+    this.#cache.set(key, record);
+    this.#cacheBytes += record.size;
+    // Map iteration order is insertion order: evict the oldest first.
+    for (const [oldKey, old] of this.#cache) {
+      if (this.#cacheBytes <= this.#options.cacheMaxBytes) break;
+      this.#cache.delete(oldKey);
+      this.#cacheBytes -= old.size;
+    }
+  }
+
+  get cachedBytes(): number {
+    return this.#cacheBytes;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(
+      this.#slots.map(async (slot) => {
+        await slot.busy;
+        if (!slot.consumer.isConnected()) return;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 3000);
+          slot.consumer.disconnect(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }),
+    );
+    this.#cache.clear();
+  }
+}
+
+function cacheKey(topic: string, partition: number, offset: number): string {
+  return `${topic}\u0000${partition}\u0000${offset}`;
+}
+
+function hash(text: string): number {
+  let h = 0;
+  for (let i = 0; i < text.length; i += 1) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return h >>> 0;
+}
+
+function toRecord(m: Kafka.Message): FetchedRecord {
+  const key =
+    m.key === undefined || m.key === null
+      ? null
+      : Buffer.isBuffer(m.key)
+        ? m.key
+        : Buffer.from(m.key);
+  const value = m.value ?? null;
+  const headers = (m.headers ?? []).flatMap((h) =>
+    Object.entries(h).map(([name, v]) => ({
+      name,
+      value: Buffer.isBuffer(v) ? v : Buffer.from(String(v)),
+    })),
+  );
+  let size = (key?.length ?? 0) + (value?.length ?? 0) + 64;
+  for (const h of headers) size += h.name.length + h.value.length;
+  return {
+    topic: m.topic,
+    partition: m.partition,
+    offset: m.offset,
+    key,
+    value,
+    headers,
+    timestamp: m.timestamp ?? 0,
+    size,
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Redis keys of the consume path. Every key of a group shares the hash tag
+ * `{<group>}`, so the scripts that touch several of them run unchanged on
+ * Redis Cluster. Group, instance and topic names are restricted to
+ * [A-Za-z0-9._-], so they can neither break the tag nor the `:` separators.
+ */
+export const consumerKeys = {
+  groups: (): string => 'kgw:groups',
+  sessions: (group: string): string => `kgw:{${group}}:sessions`,
+  subscription: (group: string, id: string): string => `kgw:{${group}}:sub:${id}`,
+  seen: (group: string): string => `kgw:{${group}}:seen`,
+  partitions: (group: string): string => `kgw:{${group}}:parts`,
+  wake: (group: string): string => `kgw:{${group}}:wake`,
+  /** The four keys of one partition's state, in the order the scripts expect. */
+  partition: (group: string, topic: string, partition: number): PartitionKeys => {
+    const tp = `${topic}:${partition}`;
+    return {
+      state: `kgw:{${group}}:p:${tp}`,
+      inFlight: `kgw:{${group}}:if:${tp}`,
+      retry: `kgw:{${group}}:rt:${tp}`,
+      delivery: `kgw:{${group}}:dl:${tp}`,
+    };
+  },
+};
+
+/**
+ * state: hash {next, lease, epoch, leaseExp, kc (last offset committed to Kafka)};
+ * inFlight: zset offset → ack deadline; retry: zset offset → due time;
+ * delivery: hash a:<offset> → deliveries so far, h:<offset> → holder, e:<offset> → last error.
+ */
+export interface PartitionKeys {
+  readonly state: string;
+  readonly inFlight: string;
+  readonly retry: string;
+  readonly delivery: string;
+}
+
+export function partitionKeyList(keys: PartitionKeys): string[] {
+  return [keys.state, keys.inFlight, keys.retry, keys.delivery];
+}

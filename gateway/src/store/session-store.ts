@@ -1,0 +1,140 @@
+import type { Redis } from 'ioredis';
+import { consumerKeys } from './consumer-keys.js';
+import { redisError } from './redis-scripts.js';
+
+export type ConsumeMode = 'ordered' | 'shared';
+export type EmbeddedFormat = 'json' | 'binary';
+
+/** A consumer instance's settings, fixed at creation. */
+export interface SessionConfig {
+  readonly group: string;
+  readonly id: string;
+  readonly format: EmbeddedFormat;
+  readonly mode: ConsumeMode;
+  readonly autoOffsetReset: 'earliest' | 'latest';
+  readonly autoCommit: boolean;
+  /** Visibility timeout of a delivered record. */
+  readonly ackTimeoutMs: number;
+  readonly maxAttempts: number;
+  /** null: `<topic>.dlq`. */
+  readonly deadLetterTopic: string | null;
+  /** Default long-poll timeout of GET records. */
+  readonly requestTimeoutMs: number;
+  /** Ordered mode: a lease not renewed by a poll within this time goes to another instance. */
+  readonly leaseTimeoutMs: number;
+  readonly createdAt: number;
+}
+
+/** What a session reads: topics, a pattern, or manually assigned partitions. */
+export type Subscription =
+  | { readonly kind: 'topics'; readonly topics: readonly string[] }
+  | { readonly kind: 'pattern'; readonly pattern: string }
+  | {
+      readonly kind: 'assigned';
+      readonly partitions: ReadonlyArray<{ topic: string; partition: number }>;
+    };
+
+/** Consumer sessions in Redis: created by one instance, served by any. */
+export class SessionStore {
+  readonly #redis: Redis;
+
+  constructor(redis: Redis) {
+    this.#redis = redis;
+  }
+
+  /** Creates the session; false when the name is taken in the group. */
+  async create(config: SessionConfig): Promise<boolean> {
+    return this.#wrap(async () => {
+      const created = await this.#redis.hsetnx(
+        consumerKeys.sessions(config.group),
+        config.id,
+        JSON.stringify(config),
+      );
+      if (created === 1) {
+        await this.#redis
+          .pipeline()
+          .sadd(consumerKeys.groups(), config.group)
+          .zadd(consumerKeys.seen(config.group), Date.now(), config.id)
+          .exec();
+      }
+      return created === 1;
+    });
+  }
+
+  async get(group: string, id: string): Promise<SessionConfig | null> {
+    return this.#wrap(async () => {
+      const raw = await this.#redis.hget(consumerKeys.sessions(group), id);
+      return raw ? (JSON.parse(raw) as SessionConfig) : null;
+    });
+  }
+
+  async list(group: string): Promise<SessionConfig[]> {
+    return this.#wrap(async () => {
+      const all = await this.#redis.hvals(consumerKeys.sessions(group));
+      return all.map((raw) => JSON.parse(raw) as SessionConfig);
+    });
+  }
+
+  async delete(group: string, id: string): Promise<boolean> {
+    return this.#wrap(async () => {
+      const replies = await this.#redis
+        .multi()
+        .hdel(consumerKeys.sessions(group), id)
+        .del(consumerKeys.subscription(group, id))
+        .zrem(consumerKeys.seen(group), id)
+        .exec();
+      return replies?.[0]?.[1] === 1;
+    });
+  }
+
+  async subscription(group: string, id: string): Promise<Subscription | null> {
+    return this.#wrap(async () => {
+      const raw = await this.#redis.get(consumerKeys.subscription(group, id));
+      return raw ? (JSON.parse(raw) as Subscription) : null;
+    });
+  }
+
+  async setSubscription(
+    group: string,
+    id: string,
+    subscription: Subscription | null,
+  ): Promise<void> {
+    await this.#wrap(async () => {
+      const key = consumerKeys.subscription(group, id);
+      if (subscription) await this.#redis.set(key, JSON.stringify(subscription));
+      else await this.#redis.del(key);
+    });
+  }
+
+  /** Marks the session alive now and returns how many sessions of the group polled within windowMs. */
+  async touch(group: string, id: string, windowMs: number): Promise<number> {
+    return this.#wrap(async () => {
+      const now = Date.now();
+      const replies = await this.#redis
+        .pipeline()
+        .zadd(consumerKeys.seen(group), now, id)
+        .zcount(consumerKeys.seen(group), now - windowMs, '+inf')
+        .exec();
+      return Number(replies?.[1]?.[1] ?? 1);
+    });
+  }
+
+  /** Sessions of a group not seen for idleMs (for the reaper). */
+  async idle(group: string, idleMs: number): Promise<string[]> {
+    return this.#wrap(() =>
+      this.#redis.zrangebyscore(consumerKeys.seen(group), '-inf', Date.now() - idleMs),
+    );
+  }
+
+  async groups(): Promise<string[]> {
+    return this.#wrap(() => this.#redis.smembers(consumerKeys.groups()));
+  }
+
+  async #wrap<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw redisError(err);
+    }
+  }
+}
