@@ -3,11 +3,6 @@ import { Registry } from 'prom-client';
 import type { Config } from './config/schema.js';
 import { InFlightTracker, createStrategy } from './balancer/index.js';
 import { AdminService } from './core/admin.js';
-import { ConsumeService } from './core/consume-service.js';
-import { DeadLetterWriter } from './core/dead-letter.js';
-import { OffsetCommitter } from './core/offset-committer.js';
-import { SessionService } from './core/session-service.js';
-import { TailWatcher } from './core/tail-watcher.js';
 import { ProduceService } from './core/produce.js';
 import { Readiness } from './core/readiness.js';
 import { consumerRoutes } from './http/routes/consumers.js';
@@ -15,19 +10,14 @@ import { metadataRoutes } from './http/routes/metadata.js';
 import { produceV2Routes } from './http/routes/produce-v2.js';
 import { produceV3Routes } from './http/routes/produce-v3.js';
 import { buildHttpServer } from './http/server.js';
-import { GroupClients } from './kafka/group-clients.js';
+import { buildConsume } from './consume-parts.js';
 import { KafkaMetadataClient } from './kafka/metadata-client.js';
-import { RecordFetcher } from './kafka/record-fetcher.js';
-import { TopicAdmin } from './kafka/topic-admin.js';
 import { DELIVERY_MODES, KafkaProducer, type DeliveryMode } from './kafka/producer.js';
 import { TopicMetadataCache } from './kafka/topic-metadata-cache.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { TopicLabels } from './observability/topic-labels.js';
 import { IdempotencyStore } from './store/idempotency-store.js';
-import { PartitionStore } from './store/partition-store.js';
-import { SessionStore } from './store/session-store.js';
-import { WakeChannel } from './store/wake-channel.js';
 import { RedisClient } from './store/redis-client.js';
 import { withDeadline } from './util/deadline.js';
 import { packageVersion } from './util/package-version.js';
@@ -198,84 +188,6 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
         return new Error(`shutdown did not finish within ${config.shutdownTimeoutMs} ms`);
       }).finally(() => logger.flush());
       return closing;
-    },
-  };
-}
-
-/** The consume path's parts; shared with the worker process. */
-export function buildConsume(
-  config: Config,
-  logger: Logger,
-  redis: RedisClient,
-  kafkaMetadata: KafkaMetadataClient,
-  metadataCache: TopicMetadataCache,
-  producer: KafkaProducer,
-) {
-  const sessions = new SessionStore(redis.redis);
-  const partitions = new PartitionStore(redis.redis);
-  const fetcher = new RecordFetcher({
-    brokers: config.kafkaBrokers,
-    clientId: config.kafkaClientId,
-    logger,
-    poolSize: config.fetchers,
-    cacheMaxBytes: config.fetchCacheBytes,
-    ...(config.clientRack ? { rack: config.clientRack } : {}),
-  });
-  const groupClients = new GroupClients({
-    brokers: config.kafkaBrokers,
-    clientId: config.kafkaClientId,
-    logger,
-    maxClients: config.maxGroupClients,
-    timeoutMs: config.readyTimeoutMs * 2,
-  });
-  const committer = new OffsetCommitter(partitions, groupClients);
-  const wake = new WakeChannel(config.redisUrl, logger);
-  const tail = new TailWatcher(kafkaMetadata, 100, logger);
-  const deadLetter = new DeadLetterWriter({
-    partitions,
-    fetcher,
-    producer,
-    metadata: metadataCache,
-    admin: new TopicAdmin(config.kafkaBrokers, config.kafkaClientId),
-    logger,
-  });
-  const sessionService = new SessionService({
-    sessions,
-    partitions,
-    metadata: metadataCache,
-    metadataClient: kafkaMetadata,
-    kafkaTimeoutMs: config.readyTimeoutMs,
-  });
-  const consume = new ConsumeService({
-    sessions,
-    sessionService,
-    partitions,
-    fetcher,
-    groupClients,
-    committer,
-    metadata: metadataCache,
-    metadataClient: kafkaMetadata,
-    wake,
-    tail,
-    deadLetter,
-    logger,
-    maxInFlightPerPartition: config.maxInFlightPerPartition,
-    kafkaTimeoutMs: config.readyTimeoutMs,
-  });
-  return {
-    sessions,
-    partitions,
-    sessionService,
-    consume,
-    committer,
-    deadLetter,
-    start(): void {
-      wake.start();
-    },
-    async close(): Promise<void> {
-      tail.close();
-      wake.close();
-      await Promise.all([fetcher.close(), groupClients.close()]);
     },
   };
 }

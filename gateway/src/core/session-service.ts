@@ -33,7 +33,7 @@ export class SessionService {
     const id = options.name ?? `rest-consumer-${randomUUID()}`;
     if (!NAME.test(group)) throw invalid(`group name '${group}' must match ${NAME.source}`);
     if (!NAME.test(id)) throw invalid(`consumer name '${id}' must match ${NAME.source}`);
-    const { name: _name, ...settings } = options;
+    const { name: _ignored, ...settings } = options;
     const config: SessionConfig = { ...settings, group, id, createdAt: Date.now() };
     if (!(await this.#deps.sessions.create(config))) {
       throw new GatewayError(

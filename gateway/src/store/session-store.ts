@@ -126,6 +126,14 @@ export class SessionStore {
     );
   }
 
+  /** A short exclusive lock on a group's background duties, so several workers do not repeat them. */
+  async tryLock(group: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.#wrap(async () => {
+      const reply = await this.#redis.set(`kgw:{${group}}:sweep-lock`, owner, 'PX', ttlMs, 'NX');
+      return reply === 'OK';
+    });
+  }
+
   async groups(): Promise<string[]> {
     return this.#wrap(() => this.#redis.smembers(consumerKeys.groups()));
   }
