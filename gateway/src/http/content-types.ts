@@ -21,7 +21,7 @@ export function registerKafkaMediaTypes(app: FastifyInstance): void {
     { parseAs: 'string' },
     (request, body, done) => {
       // Confluent clients send an empty body (e.g. "commit everything"): that is no body, not bad JSON.
-      if (body.length === 0) done(null, undefined);
+      if (body.length === 0) done(null, null);
       else json(request, body.toString(), done);
     },
   );

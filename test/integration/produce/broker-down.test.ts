@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Kafka from 'node-rdkafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../support/eventually.js';
 import {
   closeAllGateways,
   post,
@@ -46,10 +47,16 @@ describe('a stopped broker', () => {
   });
 
   it('gives a timely 5xx that says the outcome is unknown, never a hung request', async () => {
-    const before = await post<V2Offsets>(`${gw.url}/topics/${topic}`, {
-      records: [{ value: 'before' }],
-    });
-    expect(before.status).toBe(200);
+    // The topic was created a moment ago on a fresh broker: wait until it takes writes.
+    await eventually(
+      async () => {
+        const before = await post<V2Offsets>(`${gw.url}/topics/${topic}`, {
+          records: [{ value: 'before' }],
+        });
+        expect(before.status, JSON.stringify(before.body)).toBe(200);
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
 
     await stack(runDir, 'stop', 'kafka-1');
     const started = Date.now();
@@ -65,10 +72,16 @@ describe('a stopped broker', () => {
     // Answered by librdkafka's message timeout (3 s), well inside the request deadline.
     expect(elapsed).toBeLessThan(6000);
 
+    // Once the broker is back, the same gateway produces again (503 while the broker boots).
     await stack(runDir, 'start', 'kafka-1');
-    const after = await post<V2Offsets>(`${gw.url}/topics/${topic}`, {
-      records: [{ value: 'after' }],
-    });
-    expect(after.status).toBe(200);
+    await eventually(
+      async () => {
+        const after = await post<V2Offsets>(`${gw.url}/topics/${topic}`, {
+          records: [{ value: 'after' }],
+        });
+        expect(after.status).toBe(200);
+      },
+      { timeoutMs: 45_000, intervalMs: 500 },
+    );
   });
 });

@@ -84,7 +84,7 @@ export function consumerRoutes(
   const base = (group: string, id: string): string =>
     `${options.publicUrl}/consumers/${group}/instances/${id}`;
 
-  app.post<{ Params: { group: string }; Body: CreateBody | undefined }>(
+  app.post<{ Params: { group: string }; Body: CreateBody | null | undefined }>(
     '/consumers/:group',
     {
       schema: {
@@ -92,7 +92,7 @@ export function consumerRoutes(
         summary: 'Create a consumer instance (session) in a group',
         params: { type: 'object', required: ['group'], properties: { group: name } },
         body: {
-          type: 'object',
+          type: ['object', 'null'],
           additionalProperties: false,
           properties: {
             name,
@@ -323,7 +323,7 @@ export function consumerRoutes(
     },
   );
 
-  app.post<{ Params: Params; Body: { offsets?: RecordRef[] } | undefined }>(
+  app.post<{ Params: Params; Body: { offsets?: RecordRef[] } | null | undefined }>(
     '/consumers/:group/instances/:instance/offsets',
     {
       schema: {
@@ -331,7 +331,11 @@ export function consumerRoutes(
         summary:
           'Commit: ack everything this instance holds up to each offset (empty body: all it holds)',
         params: instanceParams,
-        body: { type: 'object', properties: { offsets: { type: 'array', items: tpOffset } } },
+        // Confluent clients may send no body at all: commit everything held.
+        body: {
+          type: ['object', 'null'],
+          properties: { offsets: { type: 'array', items: tpOffset } },
+        },
       },
     },
     async (request, reply) => {

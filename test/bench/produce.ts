@@ -1,0 +1,413 @@
+import { randomBytes } from 'node:crypto';
+import { measureThroughput, type ThroughputResult } from './lib/closed-loop.js';
+import { CpuMeter, type CpuReport } from './lib/cpu-meter.js';
+import { DirectProducerTarget } from './lib/direct-producer-target.js';
+import { benchTopicName, createTopic, deleteTopics } from './lib/kafka-topics.js';
+import type { LoadTarget } from './lib/load-target.js';
+import {
+  formatCount,
+  formatMs,
+  formatPercent,
+  markdownTable,
+  type Column,
+} from './lib/markdown-table.js';
+import { measureOpenLoop, type OpenLoopResult } from './lib/open-loop.js';
+import type { BenchContext, Scenario } from './lib/scenario.js';
+import { sleep } from './lib/timing.js';
+import { V2ProduceTarget } from './lib/v2-produce-target.js';
+import { V3StreamTarget } from './lib/v3-stream-target.js';
+
+const VALUE_BYTES = 1024;
+const PARTITIONS = 6;
+const WARMUP_MS = 2000;
+const WINDOW_MS = 8000;
+const DRAIN_TIMEOUT_MS = 20_000;
+/** The gateway's KGW_CLUSTER_ID default. */
+const CLUSTER_ID = 'kafka-gateway';
+const V3_STREAMS = 4;
+/** Records kept outstanding per v3 stream at max throughput (the gateway reads up to 1000 ahead). */
+const V3_WINDOW_PER_STREAM = 1000;
+/** Direct producing before the first measurement, so the broker's JIT is warm for (a). */
+const BROKER_WARMUP_MS = 5000;
+/** Requests in flight for (b): each waits about linger.ms (5 ms) for its batch, so 64 cannot saturate. */
+const V2_SINGLE_CONCURRENCY = 256;
+const V2_BATCH_CONCURRENCY = 16;
+const DIRECT_IN_FLIGHT = 10_000;
+/** CPU (% of one core) outside Kafka, the gateway and the generator above which a window is flagged. */
+const NOISY_CPU_PERCENT = 25;
+
+type CaseId = 'a' | 'b' | 'c' | 'd';
+
+interface Case {
+  readonly id: CaseId;
+  readonly label: string;
+  /** Sends kept outstanding at max throughput. */
+  readonly concurrency: number;
+  readonly load: string;
+  open(context: BenchContext, topic: string, value: Buffer): Promise<LoadTarget>;
+}
+
+const CASES: readonly Case[] = [
+  {
+    id: 'a',
+    label: '(a) direct node-rdkafka',
+    concurrency: DIRECT_IN_FLIGHT,
+    load: `up to ${formatCount(DIRECT_IN_FLIGHT)} records in flight`,
+    open: ({ stack }, topic, value) =>
+      DirectProducerTarget.connect(stack.kafkaBrokers, topic, PARTITIONS, value),
+  },
+  {
+    id: 'b',
+    label: '(b) gateway v2, 1 record/request',
+    concurrency: V2_SINGLE_CONCURRENCY,
+    load: `${V2_SINGLE_CONCURRENCY} concurrent requests (undici Pool, ${V2_SINGLE_CONCURRENCY} connections)`,
+    open: async ({ gateway }, topic, value) =>
+      new V2ProduceTarget({
+        name: 'v2 x1',
+        baseUrl: gateway.url,
+        topic,
+        value,
+        recordsPerSend: 1,
+        connections: V2_SINGLE_CONCURRENCY,
+      }),
+  },
+  {
+    id: 'c',
+    label: '(c) gateway v2, 100 records/request',
+    concurrency: V2_BATCH_CONCURRENCY,
+    load: `${V2_BATCH_CONCURRENCY} concurrent requests of 100 records (undici Pool, ${V2_BATCH_CONCURRENCY} connections)`,
+    open: async ({ gateway }, topic, value) =>
+      new V2ProduceTarget({
+        name: 'v2 x100',
+        baseUrl: gateway.url,
+        topic,
+        value,
+        recordsPerSend: 100,
+        connections: V2_BATCH_CONCURRENCY,
+      }),
+  },
+  {
+    id: 'd',
+    label: `(d) gateway v3 stream x${V3_STREAMS}`,
+    concurrency: V3_STREAMS * V3_WINDOW_PER_STREAM,
+    load: `${V3_STREAMS} streams, up to ${formatCount(V3_WINDOW_PER_STREAM)} records in flight on each`,
+    open: async ({ gateway }, topic, value) =>
+      new V3StreamTarget({
+        baseUrl: gateway.url,
+        clusterId: CLUSTER_ID,
+        topic,
+        value,
+        streams: V3_STREAMS,
+      }),
+  },
+];
+
+interface CaseResult {
+  readonly case: Case;
+  readonly throughput: ThroughputResult;
+  /** Undefined when max throughput was zero, so there was no rate to offer. */
+  readonly latency: OpenLoopResult | undefined;
+  /** Lines the gateway logged (warn and above) while this case ran. */
+  readonly gatewayLines: readonly string[];
+}
+
+const DESCRIPTION = `
+Records of ${VALUE_BYTES} bytes (random, so incompressible; no keys) to a fresh
+topic with ${PARTITIONS} partitions per scenario, on one broker:
+
+- **(a) direct**: a plain node-rdkafka \`Producer\` in the load generator's own
+  process, with the gateway's producer settings copied (not imported) from
+  \`gateway/src/kafka/producer.ts\`: \`enable.idempotence=true\`, \`acks=-1\`,
+  \`linger.ms=5\`, \`dr_cb\`, delivery reports collected by \`poll()\` every 1 ms
+  while records are in flight, partitions rotated per record like the
+  round-robin balancer. This is the ceiling for the gateway.
+- **(b) gateway v2, 1 record per request**: \`POST /topics/{topic}\` with
+  \`Content-Type: application/vnd.kafka.binary.v2+json\` and
+  \`{"records":[{"value":"<base64>"}]}\`.
+- **(c) gateway v2, 100 records per request**: the same route, 100 records per body.
+- **(d) gateway v3 streaming**: ${V3_STREAMS} long-lived
+  \`POST /v3/clusters/${CLUSTER_ID}/topics/{topic}/records\` requests, each with
+  a chunked body of concatenated \`{"value":{"type":"BINARY","data":"<base64>"}}\`
+  records while the response streams back one result line per record, in order.
+
+A record counts as written only when it got an offset (v2 \`error_code: null\`,
+v3 \`error_code: 200\`, or a delivery report without error); 429s (the
+gateway's queue is full) are counted apart and never retried. Request bodies
+are built once and reused, so the generator stays cheap.
+
+Targets: (c) and (d) reach at least 50% of (a)'s records/s; (b) has a p99
+under 20 ms at half of its own max rate.
+`;
+
+/** The produce path: direct baseline vs gateway v2 (1 and 100 records/request) and v3 streaming. */
+export const produceScenario: Scenario = {
+  name: 'produce',
+  title: 'Produce',
+  description: DESCRIPTION,
+  async run(context) {
+    const { stack, cleanups } = context;
+    const value = randomBytes(VALUE_BYTES);
+    const topics: string[] = [];
+    cleanups.add('delete bench topics', () => deleteTopics(stack.kafkaBrokers, topics));
+
+    const warmupTopic = benchTopicName('produce-warmup');
+    topics.push(warmupTopic);
+    await createTopic(stack.kafkaBrokers, warmupTopic, PARTITIONS);
+    await warmBroker(context, warmupTopic, value);
+
+    const results: CaseResult[] = [];
+    for (const benchCase of CASES) {
+      const topic = benchTopicName(`produce-${benchCase.id}`);
+      topics.push(topic);
+      await createTopic(stack.kafkaBrokers, topic, PARTITIONS);
+      results.push(await runCase(context, benchCase, topic, value));
+    }
+    return render(results, context);
+  },
+};
+
+/** A few seconds of direct producing, discarded: a fresh broker JVM is slow until its JIT warms up. */
+async function warmBroker(context: BenchContext, topic: string, value: Buffer): Promise<void> {
+  context.log(`warming up the broker (${BROKER_WARMUP_MS / 1000} s of direct producing)`);
+  const target = await DirectProducerTarget.connect(
+    context.stack.kafkaBrokers,
+    topic,
+    PARTITIONS,
+    value,
+  );
+  try {
+    await measureThroughput(target, {
+      concurrency: DIRECT_IN_FLIGHT,
+      warmupMs: 0,
+      windowMs: BROKER_WARMUP_MS,
+      drainTimeoutMs: DRAIN_TIMEOUT_MS,
+    });
+  } finally {
+    await target.close();
+  }
+}
+
+async function runCase(
+  context: BenchContext,
+  benchCase: Case,
+  topic: string,
+  value: Buffer,
+): Promise<CaseResult> {
+  const { gateway, stack, log } = context;
+  const linesBefore = gateway.linesWritten();
+  const target = await benchCase.open(context, topic, value);
+  try {
+    log(`${benchCase.label}: max throughput (${benchCase.load})`);
+    const throughput = await measureThroughput(target, {
+      concurrency: benchCase.concurrency,
+      warmupMs: WARMUP_MS,
+      windowMs: WINDOW_MS,
+      drainTimeoutMs: DRAIN_TIMEOUT_MS,
+      cpu: new CpuMeter({ gateway: gateway.pid, kafka: stack.kafkaPid }),
+    });
+    log(
+      `${benchCase.label}: ${formatCount(throughput.recordsPerSec)} records/s` +
+        failureSummary(throughput.failures.failed, throughput.failures.rejected),
+    );
+    let latency: OpenLoopResult | undefined;
+    const rate = throughput.recordsPerSec / 2;
+    // Half of nothing is no rate to offer: a scenario that wrote nothing gets no latency phase.
+    if (rate >= target.recordsPerSend) {
+      await sleep(1000);
+      log(`${benchCase.label}: open-loop latency at ${formatCount(rate)} records/s`);
+      latency = await measureOpenLoop(target, {
+        recordsPerSec: rate,
+        warmupMs: WARMUP_MS,
+        windowMs: WINDOW_MS,
+        drainTimeoutMs: DRAIN_TIMEOUT_MS,
+        cpu: new CpuMeter({ gateway: gateway.pid, kafka: stack.kafkaPid }),
+      });
+      log(
+        `${benchCase.label}: p50 ${formatMs(latency.latency.p50)} ms, p99 ${formatMs(latency.latency.p99)} ms` +
+          failureSummary(latency.failures.failed, latency.failures.rejected),
+      );
+    }
+    const written = gateway.linesWritten() - linesBefore;
+    return {
+      case: benchCase,
+      throughput,
+      latency,
+      gatewayLines: gateway.logs.slice(-Math.min(written, 3)),
+    };
+  } finally {
+    await target.close();
+  }
+}
+
+function failureSummary(failed: number, rejected: number): string {
+  return failed + rejected === 0 ? '' : ` (${failed} failed, ${rejected} rejected with 429)`;
+}
+
+function render(results: readonly CaseResult[], context: BenchContext): string {
+  const direct = results.find((r) => r.case.id === 'a');
+  const ratio = (r: CaseResult | undefined): number | undefined =>
+    r && direct && direct.throughput.recordsPerSec > 0
+      ? r.throughput.recordsPerSec / direct.throughput.recordsPerSec
+      : undefined;
+
+  const mainColumns: Column[] = [
+    { header: 'scenario' },
+    { header: 'max records/s', align: 'right' },
+    { header: 'vs (a)', align: 'right' },
+    { header: 'offered records/s (1/2 max)', align: 'right' },
+    { header: 'achieved records/s', align: 'right' },
+    { header: 'p50 ms', align: 'right' },
+    { header: 'p99 ms', align: 'right' },
+    { header: 'max ms', align: 'right' },
+    { header: 'failed / 429', align: 'right' },
+  ];
+  const mainRows = results.map((r) => {
+    const l = r.latency;
+    const failed = r.throughput.failures.failed + (l?.failures.failed ?? 0);
+    const rejected = r.throughput.failures.rejected + (l?.failures.rejected ?? 0);
+    return [
+      r.case.label,
+      formatCount(r.throughput.recordsPerSec),
+      formatPercent(ratio(r)),
+      l ? formatCount(l.offeredRecordsPerSec) : 'n/a',
+      l ? formatCount(l.achievedRecordsPerSec) : 'n/a',
+      l ? formatMs(l.latency.p50) : 'n/a',
+      l ? formatMs(l.latency.p99) : 'n/a',
+      l ? formatMs(l.latency.max) : 'n/a',
+      `${formatCount(failed)} / ${formatCount(rejected)}`,
+    ];
+  });
+
+  const cpuColumns: Column[] = [
+    { header: 'scenario' },
+    { header: 'window' },
+    { header: 'gateway', align: 'right' },
+    { header: 'load generator', align: 'right' },
+    { header: 'kafka', align: 'right' },
+    { header: 'everything else', align: 'right' },
+    { header: 'whole machine', align: 'right' },
+    { header: 'producer CPU us/record', align: 'right' },
+  ];
+  const cpuRows = results.flatMap((r) => [
+    cpuRow(r, 'max throughput', r.throughput.cpu, r.throughput.recordsPerSec),
+    cpuRow(r, 'latency', r.latency?.cpu, r.latency?.achievedRecordsPerSec),
+  ]);
+
+  const b = results.find((r) => r.case.id === 'b');
+  const targets = [
+    throughputTarget(
+      results.find((r) => r.case.id === 'c'),
+      ratio,
+    ),
+    throughputTarget(
+      results.find((r) => r.case.id === 'd'),
+      ratio,
+    ),
+    b?.latency
+      ? `- (b) p99 < 20 ms at half its max rate: **${b.latency.latency.p99 < 20 ? 'met' : 'not met'}** (p99 ${formatMs(b.latency.latency.p99)} ms at ${formatCount(b.latency.offeredRecordsPerSec)} records/s)`
+      : '- (b) p99 < 20 ms at half its max rate: **not measured**',
+  ];
+
+  return [
+    `${WARMUP_MS / 1000} s warm-up + ${WINDOW_MS / 1000} s window per phase; ${VALUE_BYTES}-byte values; ${PARTITIONS} partitions; Kafka (${stack(context)}), the gateway and the load generator share the machine's 2 cores. Latency is measured from each send's intended time at half the scenario's max rate.`,
+    markdownTable(mainColumns, mainRows),
+    'CPU used during each measurement window, in % of one core (200% = both cores). "Everything else" is other processes on the machine plus kernel time not charged to a process. "Producer CPU us/record" is the CPU time of the process that runs the Kafka producer (the gateway; for (a) the load generator, which includes its own load loop) per record written: it is less noisy than records/s and shows what the gateway costs per record:',
+    markdownTable(cpuColumns, cpuRows),
+    `Targets:\n\n${targets.join('\n')}`,
+    `Notes:\n\n${notes(results).join('\n')}`,
+  ].join('\n\n');
+}
+
+function stack(context: BenchContext): string {
+  return context.stack.origin === 'private'
+    ? 'a private 1-broker stack'
+    : `from KAFKA_BROKERS=${context.stack.kafkaBrokers}`;
+}
+
+function throughputTarget(
+  r: CaseResult | undefined,
+  ratio: (r: CaseResult | undefined) => number | undefined,
+): string {
+  if (!r) return '- missing scenario';
+  const value = ratio(r);
+  const met = value !== undefined && value >= 0.5;
+  return `- ${r.case.label} records/s >= 50% of (a): **${met ? 'met' : 'not met'}** (${formatPercent(value)})`;
+}
+
+/** CPU of processes this run does not own (and unattributed kernel time), in % of one core. */
+function otherCpu(cpu: CpuReport | undefined): number | undefined {
+  if (cpu?.machine === undefined) return undefined;
+  return Math.max(0, cpu.machine - (cpu.gateway ?? 0) - cpu.generator - (cpu.kafka ?? 0));
+}
+
+function cpuRow(
+  r: CaseResult,
+  window: string,
+  cpu: CpuReport | undefined,
+  recordsPerSec: number | undefined,
+): string[] {
+  const pct = (v: number | undefined): string =>
+    v === undefined || !Number.isFinite(v) ? 'n/a' : `${Math.round(v)}%`;
+  if (!cpu) return [r.case.label, window, 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a'];
+  // The process that runs the producer: the generator itself for (a), the gateway otherwise.
+  const producerCpu = r.case.id === 'a' ? cpu.generator : cpu.gateway;
+  const perRecord =
+    producerCpu === undefined || !recordsPerSec ? NaN : (producerCpu / 100 / recordsPerSec) * 1e6;
+  return [
+    r.case.label,
+    window,
+    pct(cpu.gateway),
+    pct(cpu.generator),
+    pct(cpu.kafka),
+    pct(otherCpu(cpu)),
+    pct(cpu.machine),
+    Number.isFinite(perRecord) ? perRecord.toFixed(1) : 'n/a',
+  ];
+}
+
+function notes(results: readonly CaseResult[]): string[] {
+  const lines = results.map((r) => `- ${r.case.label}: max throughput with ${r.case.load}.`);
+  lines.push(
+    `- Before (a), ${BROKER_WARMUP_MS / 1000} s of direct producing to a separate topic warm the broker's JIT; not counted.`,
+    '- (a) runs in the load generator process, so its CPU shows under "load generator"; the idle gateway is still running then.',
+    '- (b) keeps many requests in flight because each one waits about `linger.ms` (5 ms) for its batch to be sent: with 64, throughput stays near 64 / 8 ms while the gateway is far from busy.',
+  );
+  for (const r of results) {
+    const l = r.latency;
+    for (const [window, cpu] of [
+      ['max-throughput', r.throughput.cpu],
+      ['latency', l?.cpu],
+    ] as const) {
+      const other = otherCpu(cpu);
+      if (other !== undefined && other >= NOISY_CPU_PERCENT) {
+        lines.push(
+          `- ${r.case.label}: **noisy ${window} window**: ${Math.round(other)}% of a core went to other processes or the kernel, so this number is likely too pessimistic.`,
+        );
+      }
+    }
+    if (l) {
+      lines.push(
+        `- ${r.case.label}: generator send lag (actual - intended send time) mean ${formatMs(l.sendLagMeanMs)} ms, max ${formatMs(l.sendLagMaxMs)} ms.`,
+      );
+    }
+    const reasons = new Map<string, number>();
+    for (const tally of [r.throughput.failures, l?.failures]) {
+      for (const [reason, count] of tally?.reasons ?? []) {
+        reasons.set(reason, (reasons.get(reason) ?? 0) + count);
+      }
+    }
+    for (const [reason, count] of reasons) {
+      lines.push(`- ${r.case.label}: ${formatCount(count)} records not written: \`${reason}\``);
+    }
+    const unanswered = r.throughput.unanswered + (l?.unanswered ?? 0);
+    if (unanswered > 0) {
+      lines.push(
+        `- ${r.case.label}: ${formatCount(unanswered)} sends unanswered after ${DRAIN_TIMEOUT_MS / 1000} s.`,
+      );
+    }
+    for (const line of r.gatewayLines) {
+      lines.push(`- ${r.case.label}: gateway logged \`${line.slice(0, 200)}\``);
+    }
+  }
+  return lines;
+}
