@@ -57,10 +57,13 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
       }),
     ]),
   ) as Record<DeliveryMode, KafkaProducer>;
+  // Resolved once the consume path exists (it needs the metrics first).
+  let consumeWaiting = (): number => 0;
   const metrics = createMetrics(
     registry,
     { version, node: process.version },
     {
+      longPollsWaiting: () => consumeWaiting(),
       produceQueues: () =>
         DELIVERY_MODES.map((delivery) => ({ delivery, ...producers[delivery].queued })),
     },
@@ -106,8 +109,10 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     kafkaMetadata,
     metadataCache,
     producers.idempotent,
+    metrics,
   );
   const { sessionService, consume } = consumeParts;
+  consumeWaiting = () => consume.waiting;
   const admin = new AdminService({
     client: kafkaMetadata,
     cache: metadataCache,

@@ -11,6 +11,8 @@ import { RecordFetcher } from './kafka/record-fetcher.js';
 import { TopicAdmin } from './kafka/topic-admin.js';
 import type { TopicMetadataCache } from './kafka/topic-metadata-cache.js';
 import type { Logger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
+import { TopicLabels } from './observability/topic-labels.js';
 import { PartitionStore } from './store/partition-store.js';
 import type { RedisClient } from './store/redis-client.js';
 import { SessionStore } from './store/session-store.js';
@@ -26,7 +28,9 @@ export function buildConsume(
   kafkaMetadata: KafkaMetadataClient,
   metadataCache: TopicMetadataCache,
   producer: KafkaProducer,
+  metrics?: Metrics,
 ) {
+  const labels = new TopicLabels(config.metricsMaxTopics);
   const sessions = new SessionStore(redis.redis);
   const partitions = new PartitionStore(redis.redis);
   const fetcher = new RecordFetcher({
@@ -36,6 +40,14 @@ export function buildConsume(
     poolSize: config.fetchers,
     cacheMaxBytes: config.fetchCacheBytes,
     ...(config.clientRack ? { rack: config.clientRack } : {}),
+    ...(metrics
+      ? {
+          onBrokerStats: (broker: number, fetches: number, bytes: number) => {
+            metrics.fetchRequests.inc({ broker: String(broker) }, fetches);
+            metrics.fetchBytes.inc({ broker: String(broker) }, bytes);
+          },
+        }
+      : {}),
   });
   const groupClients = new GroupClients({
     brokers: config.kafkaBrokers,
@@ -54,6 +66,12 @@ export function buildConsume(
     metadata: metadataCache,
     admin: new TopicAdmin(config.kafkaBrokers, config.kafkaClientId),
     logger,
+    ...(metrics
+      ? {
+          onDeadLettered: (topic: string, n: number) =>
+            metrics.consumeDeadLettered.inc({ topic: labels.label(topic) }, n),
+        }
+      : {}),
   });
   const sessionService = new SessionService({
     sessions,
@@ -77,6 +95,18 @@ export function buildConsume(
     logger,
     maxInFlightPerPartition: config.maxInFlightPerPartition,
     kafkaTimeoutMs: config.readyTimeoutMs,
+    ...(metrics
+      ? {
+          onDelivered: (topic: string, n: number, again: number) => {
+            metrics.consumeDelivered.inc({ topic: labels.label(topic) }, n);
+            if (again > 0) metrics.consumeRedelivered.inc({ topic: labels.label(topic) }, again);
+          },
+          onAcked: (topic: string, n: number) =>
+            metrics.consumeAcked.inc({ topic: labels.label(topic) }, n),
+          onNacked: (topic: string, n: number) =>
+            metrics.consumeNacked.inc({ topic: labels.label(topic) }, n),
+        }
+      : {}),
   });
   return {
     sessions,

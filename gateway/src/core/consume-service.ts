@@ -34,6 +34,8 @@ export interface ConsumeServiceDeps {
   readonly maxInFlightPerPartition: number;
   readonly kafkaTimeoutMs: number;
   readonly onDelivered?: (topic: string, records: number, redelivered: number) => void;
+  readonly onAcked?: (topic: string, records: number) => void;
+  readonly onNacked?: (topic: string, records: number) => void;
 }
 
 interface Owned {
@@ -82,6 +84,7 @@ export class ConsumeService {
       acked += result.acked;
       fenced += result.fenced;
       touched.push(tp);
+      if (result.acked > 0) this.#deps.onAcked?.(tp.topic, result.acked);
     }
     await this.#deps.committer.commit(group, touched);
     if (acked > 0) await this.#deps.partitions.wake(group);
@@ -107,8 +110,10 @@ export class ConsumeService {
     const touched: TopicPartition[] = [];
     for (const ref of targets) {
       const tp = { topic: ref.topic, partition: ref.partition };
-      acked += (await partitions.ack(group, tp, id, [], ref.offset)).acked;
+      const counted = (await partitions.ack(group, tp, id, [], ref.offset)).acked;
+      acked += counted;
       touched.push(tp);
+      if (counted > 0) this.#deps.onAcked?.(tp.topic, counted);
     }
     await committer.commit(group, touched);
     if (acked > 0) await partitions.wake(group);
@@ -138,6 +143,7 @@ export class ConsumeService {
       );
       nacked += result.nacked;
       fenced += result.fenced;
+      if (result.nacked > 0) this.#deps.onNacked?.(tp.topic, result.nacked);
     }
     if (nacked > 0) await this.#deps.partitions.wake(group);
     return { nacked, fenced };

@@ -18,6 +18,13 @@ const GROUP_IN_USE: ReadonlySet<number> = new Set([
   Kafka.CODES.ERRORS.ERR_FENCED_INSTANCE_ID,
 ]);
 
+/** The group coordinator is moving or loading: worth asking again shortly. */
+const COORDINATOR_BUSY: ReadonlySet<number> = new Set([
+  Kafka.CODES.ERRORS.ERR_NOT_COORDINATOR,
+  Kafka.CODES.ERRORS.ERR_COORDINATOR_LOAD_IN_PROGRESS,
+  Kafka.CODES.ERRORS.ERR_COORDINATOR_NOT_AVAILABLE,
+]);
+
 interface GroupClient {
   readonly consumer: Kafka.KafkaConsumer;
   readonly connection: LazyConnection;
@@ -54,19 +61,30 @@ export class GroupClients {
     partitions: ReadonlyArray<{ topic: string; partition: number }>,
   ): Promise<PartitionOffset[]> {
     return this.#run(group, async (client) => {
-      return new Promise<PartitionOffset[]>((resolve, reject) =>
-        client.consumer.committed([...partitions], this.#options.timeoutMs, (err, offsets) =>
-          err
-            ? reject(translateKafkaError(err, 'read committed offsets'))
-            : resolve(
-                offsets.map((o) => ({
-                  topic: o.topic,
-                  partition: o.partition,
-                  offset: o.offset ?? -1001,
-                })),
-              ),
-        ),
-      );
+      const deadline = Date.now() + this.#options.timeoutMs;
+      for (;;) {
+        try {
+          return await new Promise<PartitionOffset[]>((resolve, reject) =>
+            client.consumer.committed([...partitions], this.#options.timeoutMs, (err, offsets) =>
+              err
+                ? reject(err)
+                : resolve(
+                    offsets.map((o) => ({
+                      topic: o.topic,
+                      partition: o.partition,
+                      offset: o.offset ?? -1001,
+                    })),
+                  ),
+            ),
+          );
+        } catch (err) {
+          const code = (err as { code?: number }).code;
+          if (code === undefined || !COORDINATOR_BUSY.has(code) || Date.now() > deadline) {
+            throw translateKafkaError(err, 'read committed offsets');
+          }
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
     });
   }
 

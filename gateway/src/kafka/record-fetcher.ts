@@ -25,7 +25,8 @@ export interface RecordFetcherOptions {
   readonly cacheMaxBytes: number;
   /** KIP-392: fetch from the nearest in-sync replica in this rack. */
   readonly rack?: string;
-  readonly onFetch?: (bytes: number) => void;
+  /** Per-broker fetch requests and received bytes since the last call (librdkafka statistics). */
+  readonly onBrokerStats?: (brokerId: number, fetchRequests: number, rxBytes: number) => void;
 }
 
 interface Slot {
@@ -34,6 +35,7 @@ interface Slot {
   busy: Promise<void>;
   /** The one partition assigned and the offset librdkafka will return next. */
   assigned: { topic: string; partition: number; position: number } | null;
+  lastUsed: number;
 }
 
 /**
@@ -50,6 +52,7 @@ export class RecordFetcher {
   readonly #cache = new Map<string, FetchedRecord>();
   #cacheBytes = 0;
   #closed = false;
+  #statsPump: NodeJS.Timeout | undefined;
 
   constructor(options: RecordFetcherOptions) {
     this.#options = options;
@@ -68,19 +71,57 @@ export class RecordFetcher {
           'queued.max.messages.kbytes': 8192,
           'socket.connection.setup.timeout.ms': 5000,
           ...(options.rack ? { 'client.rack': options.rack } : {}),
+          ...(options.onBrokerStats ? { 'statistics.interval.ms': 1000 } : {}),
         },
         { 'auto.offset.reset': 'earliest' },
       );
       consumer.on('event.error', (err) =>
         options.logger.warn({ err, component: 'fetcher' }, 'librdkafka error'),
       );
+      if (options.onBrokerStats) consumer.on('event.stats', statsListener(options.onBrokerStats));
       return {
         consumer,
         connection: new LazyConnection(consumer),
         busy: Promise.resolve(),
         assigned: null,
+        lastUsed: 0,
       };
     });
+    if (options.onBrokerStats) this.#startStatsPump();
+  }
+
+  /**
+   * librdkafka serves statistics only while a consumer polls; a consumer idle
+   * for a while is polled with nothing assigned so per-broker counts keep coming.
+   */
+  #startStatsPump(): void {
+    this.#statsPump = setInterval(() => {
+      for (const slot of this.#slots) {
+        if (Date.now() - slot.lastUsed < 2000 || !slot.consumer.isConnected()) continue;
+        void this.#withSlot(slot, async () => {
+          if (slot.assigned) {
+            slot.consumer.unassign();
+            slot.assigned = null;
+          }
+          slot.consumer.setDefaultConsumeTimeout(1);
+          await new Promise<void>((resolve) => slot.consumer.consume(1, () => resolve()));
+        }).catch(() => undefined);
+      }
+    }, 2000);
+    this.#statsPump.unref();
+  }
+
+  async #withSlot<T>(slot: Slot, work: () => Promise<T>): Promise<T> {
+    const previous = slot.busy;
+    let release!: () => void;
+    slot.busy = new Promise((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await work();
+    } finally {
+      slot.lastUsed = Date.now();
+      release();
+    }
   }
 
   /**
@@ -160,10 +201,19 @@ export class RecordFetcher {
     if (this.#closed) return [];
     // The same partition goes to the same consumer, so sequential reads keep its position.
     const slot = this.#slots[hash(`${topic}:${partition}`) % this.#slots.length]!;
-    const previous = slot.busy;
-    let release!: () => void;
-    slot.busy = new Promise((resolve) => (release = resolve));
-    await previous;
+    return this.#withSlot(slot, () =>
+      this.#fetchWith(slot, topic, partition, offset, maxRecords, waitMs),
+    );
+  }
+
+  async #fetchWith(
+    slot: Slot,
+    topic: string,
+    partition: number,
+    offset: number,
+    maxRecords: number,
+    waitMs: number,
+  ): Promise<FetchedRecord[]> {
     try {
       await slot.connection.ensure(5000);
       const a = slot.assigned;
@@ -179,17 +229,14 @@ export class RecordFetcher {
         ),
       );
       const records: FetchedRecord[] = [];
-      let bytes = 0;
       for (const m of messages) {
         if (m.topic !== topic || m.partition !== partition || m.offset < offset) continue;
         const record = toRecord(m);
         records.push(record);
-        bytes += record.size;
         this.#remember(record);
       }
       if (records.length > 0)
         slot.assigned = { topic, partition, position: records[records.length - 1]!.offset + 1 };
-      this.#options.onFetch?.(bytes);
       return records;
     } catch (err) {
       slot.assigned = null;
@@ -199,8 +246,6 @@ export class RecordFetcher {
         // not connected: nothing assigned
       }
       throw err;
-    } finally {
-      release();
     }
   }
 
@@ -224,6 +269,7 @@ export class RecordFetcher {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#statsPump);
     await Promise.all(
       this.#slots.map(async (slot) => {
         await slot.busy;
@@ -276,5 +322,37 @@ function toRecord(m: Kafka.Message): FetchedRecord {
     headers,
     timestamp: m.timestamp ?? 0,
     size,
+  };
+}
+
+interface BrokerStats {
+  readonly nodeid?: number;
+  readonly rxbytes?: number;
+  readonly req?: Readonly<Record<string, number>>;
+}
+
+/** Turns librdkafka's cumulative per-broker statistics into increments. */
+function statsListener(
+  report: (brokerId: number, fetchRequests: number, rxBytes: number) => void,
+): (event: { message: string }) => void {
+  const last = new Map<number, { fetches: number; rx: number }>();
+  return (event) => {
+    let stats: { brokers?: Record<string, BrokerStats> };
+    try {
+      stats = JSON.parse(event.message) as { brokers?: Record<string, BrokerStats> };
+    } catch {
+      return;
+    }
+    for (const broker of Object.values(stats.brokers ?? {})) {
+      const id = broker.nodeid ?? -1;
+      if (id < 0) continue; // bootstrap placeholders
+      const fetches = broker.req?.Fetch ?? 0;
+      const rx = broker.rxbytes ?? 0;
+      const previous = last.get(id) ?? { fetches: 0, rx: 0 };
+      last.set(id, { fetches, rx });
+      if (fetches > previous.fetches || rx > previous.rx) {
+        report(id, Math.max(0, fetches - previous.fetches), Math.max(0, rx - previous.rx));
+      }
+    }
   };
 }

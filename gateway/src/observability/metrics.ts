@@ -26,10 +26,19 @@ export interface Metrics {
   readonly produceBrokerRecords: Counter<'broker'>;
   readonly balancerPicks: Counter<'strategy' | 'broker'>;
   readonly idempotencyRequests: Counter<'result'>;
+  readonly consumeDelivered: Counter<'topic'>;
+  readonly consumeRedelivered: Counter<'topic'>;
+  readonly consumeAcked: Counter<'topic'>;
+  readonly consumeNacked: Counter<'topic'>;
+  readonly consumeDeadLettered: Counter<'topic'>;
+  readonly consumeLongPollsWaiting: Gauge;
+  readonly fetchRequests: Counter<'broker'>;
+  readonly fetchBytes: Counter<'broker'>;
 }
 
 /** Read at scrape time, so hot paths never touch gauges. */
 export interface MetricProbes {
+  readonly longPollsWaiting?: () => number;
   readonly produceQueues?: () => ReadonlyArray<{
     delivery: string;
     messages: number;
@@ -134,6 +143,56 @@ export function createMetrics(
       name: 'kgw_idempotency_requests_total',
       help: 'Requests carrying an Idempotency-Key, by result: started, replayed, in_flight (409), mismatch (422).',
       labelNames: ['result'],
+      registers,
+    }),
+    consumeDelivered: new Counter({
+      name: 'kgw_consume_records_delivered_total',
+      help: 'Records handed to consumer sessions (first deliveries and redeliveries).',
+      labelNames: ['topic'],
+      registers,
+    }),
+    consumeRedelivered: new Counter({
+      name: 'kgw_consume_records_redelivered_total',
+      help: 'Records handed out again after a nack or a missed ack deadline.',
+      labelNames: ['topic'],
+      registers,
+    }),
+    consumeAcked: new Counter({
+      name: 'kgw_consume_records_acked_total',
+      help: 'Records acked (per-record acks and Confluent commits).',
+      labelNames: ['topic'],
+      registers,
+    }),
+    consumeNacked: new Counter({
+      name: 'kgw_consume_records_nacked_total',
+      help: 'Records nacked by consumers.',
+      labelNames: ['topic'],
+      registers,
+    }),
+    consumeDeadLettered: new Counter({
+      name: 'kgw_consume_records_dead_lettered_total',
+      help: 'Records written to a dead-letter topic after their last attempt.',
+      labelNames: ['topic'],
+      registers,
+    }),
+    consumeLongPollsWaiting: new Gauge({
+      name: 'kgw_consume_long_polls_waiting',
+      help: 'Long-polls waiting for records right now.',
+      registers,
+      collect() {
+        this.set(probes.longPollsWaiting?.() ?? 0);
+      },
+    }),
+    fetchRequests: new Counter({
+      name: 'kgw_fetch_requests_total',
+      help: 'Fetch requests the shared fetchers sent, by broker id (from librdkafka statistics).',
+      labelNames: ['broker'],
+      registers,
+    }),
+    fetchBytes: new Counter({
+      name: 'kgw_fetch_bytes_total',
+      help: 'Bytes the shared fetchers received, by broker id (from librdkafka statistics).',
+      labelNames: ['broker'],
       registers,
     }),
   };
