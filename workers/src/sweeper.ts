@@ -10,6 +10,8 @@ export interface SweeperOptions {
   readonly sessionIdleTimeoutMs: number;
   /** Used when a group has no session left to take maxAttempts from. */
   readonly defaultMaxAttempts: number;
+  /** Which groups this sweeper looks after (default: all). */
+  readonly groupFilter?: (group: string) => boolean;
 }
 
 export interface SweepReport {
@@ -51,17 +53,18 @@ export class Sweeper {
     let reaped = 0;
     let deadLettered = 0;
     let committed = 0;
-    const groups = await sessions.groups();
+    const groups = (await sessions.groups()).filter(this.#options.groupFilter ?? (() => true));
     for (const group of groups) {
       if (!(await sessions.tryLock(group, this.#owner, Math.max(1000, intervalMs)))) continue;
       try {
+        // Read the group's settings before reaping, in case its last session goes now.
+        const members = await sessions.list(group);
+        const newest = members.sort((a, b) => b.createdAt - a.createdAt)[0];
         for (const id of await sessions.idle(group, sessionIdleTimeoutMs)) {
           await sessionService.delete(group, id).catch(() => undefined);
           logger.info({ group, id }, 'idle consumer session deleted');
           reaped += 1;
         }
-        const members = await sessions.list(group);
-        const newest = members.sort((a, b) => b.createdAt - a.createdAt)[0];
         const maxAttempts = newest?.maxAttempts ?? this.#options.defaultMaxAttempts;
         const tps = await partitions.partitions(group);
         if (tps.length === 0) continue;

@@ -14,7 +14,12 @@ export interface Worker {
 }
 
 /** The worker's composition root: the same store, Kafka and core parts as the gateway, no transports. */
-export function buildWorker(config: Config, logger: Logger, intervalMs = 1000): Worker {
+export function buildWorker(
+  config: Config,
+  logger: Logger,
+  intervalMs = 1000,
+  groupFilter?: (group: string) => boolean,
+): Worker {
   const redis = new RedisClient({
     url: config.redisUrl,
     logger,
@@ -48,6 +53,7 @@ export function buildWorker(config: Config, logger: Logger, intervalMs = 1000): 
     intervalMs,
     sessionIdleTimeoutMs: config.sessionIdleTimeoutMs,
     defaultMaxAttempts: config.maxAttempts,
+    ...(groupFilter ? { groupFilter } : {}),
   });
   return {
     sweeper,
