@@ -1,17 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { measureThroughput, type ThroughputResult } from './lib/closed-loop.js';
-import { CpuMeter, type CpuReport } from './lib/cpu-meter.js';
+import { measureThroughput } from './lib/closed-loop.js';
+import { CpuMeter } from './lib/cpu-meter.js';
 import { DirectProducerTarget } from './lib/direct-producer-target.js';
 import { benchTopicName, createTopic, deleteTopics } from './lib/kafka-topics.js';
 import type { LoadTarget } from './lib/load-target.js';
-import {
-  formatCount,
-  formatMs,
-  formatPercent,
-  markdownTable,
-  type Column,
-} from './lib/markdown-table.js';
+import { formatCount, formatMs } from './lib/markdown-table.js';
 import { measureOpenLoop, type OpenLoopResult } from './lib/open-loop.js';
+import { renderProduceReport, type ProduceCaseResult } from './lib/produce-report.js';
 import type { BenchContext, Scenario } from './lib/scenario.js';
 import { sleep } from './lib/timing.js';
 import { V2ProduceTarget } from './lib/v2-produce-target.js';
@@ -33,13 +28,9 @@ const BROKER_WARMUP_MS = 5000;
 const V2_SINGLE_CONCURRENCY = 256;
 const V2_BATCH_CONCURRENCY = 16;
 const DIRECT_IN_FLIGHT = 10_000;
-/** CPU (% of one core) outside Kafka, the gateway and the generator above which a window is flagged. */
-const NOISY_CPU_PERCENT = 25;
-
-type CaseId = 'a' | 'b' | 'c' | 'd';
 
 interface Case {
-  readonly id: CaseId;
+  readonly id: ProduceCaseResult['id'];
   readonly label: string;
   /** Sends kept outstanding at max throughput. */
   readonly concurrency: number;
@@ -102,15 +93,6 @@ const CASES: readonly Case[] = [
   },
 ];
 
-interface CaseResult {
-  readonly case: Case;
-  readonly throughput: ThroughputResult;
-  /** Undefined when max throughput was zero, so there was no rate to offer. */
-  readonly latency: OpenLoopResult | undefined;
-  /** Lines the gateway logged (warn and above) while this case ran. */
-  readonly gatewayLines: readonly string[];
-}
-
 const DESCRIPTION = `
 Records of ${VALUE_BYTES} bytes (random, so incompressible; no keys) to a fresh
 topic with ${PARTITIONS} partitions per scenario, on one broker:
@@ -155,14 +137,29 @@ export const produceScenario: Scenario = {
     await createTopic(stack.kafkaBrokers, warmupTopic, PARTITIONS);
     await warmBroker(context, warmupTopic, value);
 
-    const results: CaseResult[] = [];
+    const results: ProduceCaseResult[] = [];
     for (const benchCase of CASES) {
       const topic = benchTopicName(`produce-${benchCase.id}`);
       topics.push(topic);
       await createTopic(stack.kafkaBrokers, topic, PARTITIONS);
       results.push(await runCase(context, benchCase, topic, value));
     }
-    return render(results, context);
+    return renderProduceReport(results, {
+      warmupMs: WARMUP_MS,
+      windowMs: WINDOW_MS,
+      valueBytes: VALUE_BYTES,
+      partitions: PARTITIONS,
+      drainTimeoutMs: DRAIN_TIMEOUT_MS,
+      kafka:
+        stack.origin === 'private'
+          ? 'a private 1-broker stack'
+          : `from KAFKA_BROKERS=${stack.kafkaBrokers}`,
+      notes: [
+        `Before (a), ${BROKER_WARMUP_MS / 1000} s of direct producing to a separate topic warm the broker's JIT; not counted.`,
+        '(a) runs in the load generator process, so its CPU shows under "load generator"; the idle gateway is still running then.',
+        '(b) keeps many requests in flight because each one waits about `linger.ms` (5 ms) for its batch to be sent: with 64, throughput stays near 64 / 8 ms while the gateway is far from busy.',
+      ],
+    });
   },
 };
 
@@ -192,7 +189,7 @@ async function runCase(
   benchCase: Case,
   topic: string,
   value: Buffer,
-): Promise<CaseResult> {
+): Promise<ProduceCaseResult> {
   const { gateway, stack, log } = context;
   const linesBefore = gateway.linesWritten();
   const target = await benchCase.open(context, topic, value);
@@ -227,12 +224,14 @@ async function runCase(
           failureSummary(latency.failures.failed, latency.failures.rejected),
       );
     }
-    const written = gateway.linesWritten() - linesBefore;
+    const written = Math.min(gateway.linesWritten() - linesBefore, 3);
     return {
-      case: benchCase,
+      id: benchCase.id,
+      label: benchCase.label,
+      load: benchCase.load,
       throughput,
       latency,
-      gatewayLines: gateway.logs.slice(-Math.min(written, 3)),
+      gatewayLines: written > 0 ? gateway.logs.slice(-written) : [],
     };
   } finally {
     await target.close();
@@ -241,173 +240,4 @@ async function runCase(
 
 function failureSummary(failed: number, rejected: number): string {
   return failed + rejected === 0 ? '' : ` (${failed} failed, ${rejected} rejected with 429)`;
-}
-
-function render(results: readonly CaseResult[], context: BenchContext): string {
-  const direct = results.find((r) => r.case.id === 'a');
-  const ratio = (r: CaseResult | undefined): number | undefined =>
-    r && direct && direct.throughput.recordsPerSec > 0
-      ? r.throughput.recordsPerSec / direct.throughput.recordsPerSec
-      : undefined;
-
-  const mainColumns: Column[] = [
-    { header: 'scenario' },
-    { header: 'max records/s', align: 'right' },
-    { header: 'vs (a)', align: 'right' },
-    { header: 'offered records/s (1/2 max)', align: 'right' },
-    { header: 'achieved records/s', align: 'right' },
-    { header: 'p50 ms', align: 'right' },
-    { header: 'p99 ms', align: 'right' },
-    { header: 'max ms', align: 'right' },
-    { header: 'failed / 429', align: 'right' },
-  ];
-  const mainRows = results.map((r) => {
-    const l = r.latency;
-    const failed = r.throughput.failures.failed + (l?.failures.failed ?? 0);
-    const rejected = r.throughput.failures.rejected + (l?.failures.rejected ?? 0);
-    return [
-      r.case.label,
-      formatCount(r.throughput.recordsPerSec),
-      formatPercent(ratio(r)),
-      l ? formatCount(l.offeredRecordsPerSec) : 'n/a',
-      l ? formatCount(l.achievedRecordsPerSec) : 'n/a',
-      l ? formatMs(l.latency.p50) : 'n/a',
-      l ? formatMs(l.latency.p99) : 'n/a',
-      l ? formatMs(l.latency.max) : 'n/a',
-      `${formatCount(failed)} / ${formatCount(rejected)}`,
-    ];
-  });
-
-  const cpuColumns: Column[] = [
-    { header: 'scenario' },
-    { header: 'window' },
-    { header: 'gateway', align: 'right' },
-    { header: 'load generator', align: 'right' },
-    { header: 'kafka', align: 'right' },
-    { header: 'everything else', align: 'right' },
-    { header: 'whole machine', align: 'right' },
-    { header: 'producer CPU us/record', align: 'right' },
-  ];
-  const cpuRows = results.flatMap((r) => [
-    cpuRow(r, 'max throughput', r.throughput.cpu, r.throughput.recordsPerSec),
-    cpuRow(r, 'latency', r.latency?.cpu, r.latency?.achievedRecordsPerSec),
-  ]);
-
-  const b = results.find((r) => r.case.id === 'b');
-  const targets = [
-    throughputTarget(
-      results.find((r) => r.case.id === 'c'),
-      ratio,
-    ),
-    throughputTarget(
-      results.find((r) => r.case.id === 'd'),
-      ratio,
-    ),
-    b?.latency
-      ? `- (b) p99 < 20 ms at half its max rate: **${b.latency.latency.p99 < 20 ? 'met' : 'not met'}** (p99 ${formatMs(b.latency.latency.p99)} ms at ${formatCount(b.latency.offeredRecordsPerSec)} records/s)`
-      : '- (b) p99 < 20 ms at half its max rate: **not measured**',
-  ];
-
-  return [
-    `${WARMUP_MS / 1000} s warm-up + ${WINDOW_MS / 1000} s window per phase; ${VALUE_BYTES}-byte values; ${PARTITIONS} partitions; Kafka (${stack(context)}), the gateway and the load generator share the machine's 2 cores. Latency is measured from each send's intended time at half the scenario's max rate.`,
-    markdownTable(mainColumns, mainRows),
-    'CPU used during each measurement window, in % of one core (200% = both cores). "Everything else" is other processes on the machine plus kernel time not charged to a process. "Producer CPU us/record" is the CPU time of the process that runs the Kafka producer (the gateway; for (a) the load generator, which includes its own load loop) per record written: it is less noisy than records/s and shows what the gateway costs per record:',
-    markdownTable(cpuColumns, cpuRows),
-    `Targets:\n\n${targets.join('\n')}`,
-    `Notes:\n\n${notes(results).join('\n')}`,
-  ].join('\n\n');
-}
-
-function stack(context: BenchContext): string {
-  return context.stack.origin === 'private'
-    ? 'a private 1-broker stack'
-    : `from KAFKA_BROKERS=${context.stack.kafkaBrokers}`;
-}
-
-function throughputTarget(
-  r: CaseResult | undefined,
-  ratio: (r: CaseResult | undefined) => number | undefined,
-): string {
-  if (!r) return '- missing scenario';
-  const value = ratio(r);
-  const met = value !== undefined && value >= 0.5;
-  return `- ${r.case.label} records/s >= 50% of (a): **${met ? 'met' : 'not met'}** (${formatPercent(value)})`;
-}
-
-/** CPU of processes this run does not own (and unattributed kernel time), in % of one core. */
-function otherCpu(cpu: CpuReport | undefined): number | undefined {
-  if (cpu?.machine === undefined) return undefined;
-  return Math.max(0, cpu.machine - (cpu.gateway ?? 0) - cpu.generator - (cpu.kafka ?? 0));
-}
-
-function cpuRow(
-  r: CaseResult,
-  window: string,
-  cpu: CpuReport | undefined,
-  recordsPerSec: number | undefined,
-): string[] {
-  const pct = (v: number | undefined): string =>
-    v === undefined || !Number.isFinite(v) ? 'n/a' : `${Math.round(v)}%`;
-  if (!cpu) return [r.case.label, window, 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a'];
-  // The process that runs the producer: the generator itself for (a), the gateway otherwise.
-  const producerCpu = r.case.id === 'a' ? cpu.generator : cpu.gateway;
-  const perRecord =
-    producerCpu === undefined || !recordsPerSec ? NaN : (producerCpu / 100 / recordsPerSec) * 1e6;
-  return [
-    r.case.label,
-    window,
-    pct(cpu.gateway),
-    pct(cpu.generator),
-    pct(cpu.kafka),
-    pct(otherCpu(cpu)),
-    pct(cpu.machine),
-    Number.isFinite(perRecord) ? perRecord.toFixed(1) : 'n/a',
-  ];
-}
-
-function notes(results: readonly CaseResult[]): string[] {
-  const lines = results.map((r) => `- ${r.case.label}: max throughput with ${r.case.load}.`);
-  lines.push(
-    `- Before (a), ${BROKER_WARMUP_MS / 1000} s of direct producing to a separate topic warm the broker's JIT; not counted.`,
-    '- (a) runs in the load generator process, so its CPU shows under "load generator"; the idle gateway is still running then.',
-    '- (b) keeps many requests in flight because each one waits about `linger.ms` (5 ms) for its batch to be sent: with 64, throughput stays near 64 / 8 ms while the gateway is far from busy.',
-  );
-  for (const r of results) {
-    const l = r.latency;
-    for (const [window, cpu] of [
-      ['max-throughput', r.throughput.cpu],
-      ['latency', l?.cpu],
-    ] as const) {
-      const other = otherCpu(cpu);
-      if (other !== undefined && other >= NOISY_CPU_PERCENT) {
-        lines.push(
-          `- ${r.case.label}: **noisy ${window} window**: ${Math.round(other)}% of a core went to other processes or the kernel, so this number is likely too pessimistic.`,
-        );
-      }
-    }
-    if (l) {
-      lines.push(
-        `- ${r.case.label}: generator send lag (actual - intended send time) mean ${formatMs(l.sendLagMeanMs)} ms, max ${formatMs(l.sendLagMaxMs)} ms.`,
-      );
-    }
-    const reasons = new Map<string, number>();
-    for (const tally of [r.throughput.failures, l?.failures]) {
-      for (const [reason, count] of tally?.reasons ?? []) {
-        reasons.set(reason, (reasons.get(reason) ?? 0) + count);
-      }
-    }
-    for (const [reason, count] of reasons) {
-      lines.push(`- ${r.case.label}: ${formatCount(count)} records not written: \`${reason}\``);
-    }
-    const unanswered = r.throughput.unanswered + (l?.unanswered ?? 0);
-    if (unanswered > 0) {
-      lines.push(
-        `- ${r.case.label}: ${formatCount(unanswered)} sends unanswered after ${DRAIN_TIMEOUT_MS / 1000} s.`,
-      );
-    }
-    for (const line of r.gatewayLines) {
-      lines.push(`- ${r.case.label}: gateway logged \`${line.slice(0, 200)}\``);
-    }
-  }
-  return lines;
 }

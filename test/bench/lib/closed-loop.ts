@@ -2,6 +2,7 @@ import type { CpuMeter, CpuReport } from './cpu-meter.js';
 import { FailureTally, type LoadTarget, type SendDone } from './load-target.js';
 import { settlesWithin, sleep } from './timing.js';
 
+/** How a max-throughput phase loads its target. */
 export interface ThroughputOptions {
   /** Sends kept outstanding at all times. */
   readonly concurrency: number;

@@ -3,6 +3,7 @@ import { LatencySamples, type LatencySummary } from './latency-samples.js';
 import { FailureTally, type LoadTarget } from './load-target.js';
 import { settlesWithin, sleep } from './timing.js';
 
+/** How an open-loop latency phase loads its target. */
 export interface OpenLoopOptions {
   /** Offered load; sends are spaced recordsPerSend / recordsPerSec apart. */
   readonly recordsPerSec: number;

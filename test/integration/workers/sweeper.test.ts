@@ -23,10 +23,12 @@ describe('worker: background duties when nobody polls', () => {
       REDIS_URL: inject('redisUrl'),
       KGW_SESSION_IDLE_TIMEOUT_MS: '1500',
     });
+    // Only this file's groups: other test files share the Redis and must keep their sessions.
     worker = buildWorker(
       config,
       pino({ level: process.env.KGW_TEST_LOG_LEVEL ?? 'silent' }),
       60_000,
+      (group) => group.startsWith('wg-'),
     );
     worker.start();
   });
