@@ -56,7 +56,7 @@ export function buildConsume(
     maxClients: config.maxGroupClients,
     timeoutMs: config.readyTimeoutMs * 2,
   });
-  const committer = new OffsetCommitter(partitions, groupClients);
+  const committer = new OffsetCommitter(partitions, groupClients, sessions);
   const wake = new WakeChannel(config.redisUrl, logger);
   const tail = new TailWatcher(kafkaMetadata, 100, logger);
   const deadLetter = new DeadLetterWriter({

@@ -1,3 +1,4 @@
+import { GatewayError } from '../errors.js';
 import type { GroupClients } from '../kafka/group-clients.js';
 import type { KafkaMetadataClient } from '../kafka/metadata-client.js';
 import type { FetchedRecord, RecordFetcher } from '../kafka/record-fetcher.js';
@@ -56,6 +57,12 @@ export class ConsumeService {
   /** Long-polls: answers as soon as records are claimed, or with none at the timeout. */
   async poll(group: string, id: string, options: PollOptions): Promise<DeliveredRecord[]> {
     const session = await this.#deps.sessionService.get(group, id);
+    if (await this.#deps.sessions.groupInUse(group)) {
+      throw new GatewayError(
+        'KGW_GROUP_IN_USE',
+        `group '${group}' has native Kafka consumers; the gateway does not serve it alongside them`,
+      );
+    }
     const deadline = Date.now() + options.timeoutMs;
     for (;;) {
       const { records, wakeAt, positions } = await this.#attempt(session, options);

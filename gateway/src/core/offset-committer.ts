@@ -1,4 +1,6 @@
+import { isGatewayError } from '../errors.js';
 import type { GroupClients } from '../kafka/group-clients.js';
+import type { SessionStore } from '../store/session-store.js';
 import type { PartitionStore, TopicPartition } from '../store/partition-store.js';
 
 /**
@@ -9,9 +11,12 @@ export class OffsetCommitter {
   readonly #partitions: PartitionStore;
   readonly #groups: GroupClients;
 
-  constructor(partitions: PartitionStore, groups: GroupClients) {
+  readonly #sessions: SessionStore;
+
+  constructor(partitions: PartitionStore, groups: GroupClients, sessions: SessionStore) {
     this.#partitions = partitions;
     this.#groups = groups;
+    this.#sessions = sessions;
   }
 
   /** Commits the partitions whose lowest unacked offset moved; returns how many it committed. */
@@ -22,7 +27,14 @@ export class OffsetCommitter {
       .map((tp, i) => ({ ...tp, offset: points[i]!.lowestUnacked, last: points[i]!.committed }))
       .filter((p) => p.offset >= 0 && p.offset > p.last);
     if (due.length === 0) return 0;
-    await this.#groups.commit(group, due);
+    try {
+      await this.#groups.commit(group, due);
+    } catch (err) {
+      // Native consumers joined: stop serving the group so records are not consumed twice.
+      if (isGatewayError(err) && err.code === 'KGW_GROUP_IN_USE')
+        await this.#sessions.markGroupInUse(group, 60_000);
+      throw err;
+    }
     await Promise.all(due.map((p) => this.#partitions.markCommitted(group, p, p.offset)));
     return due.length;
   }

@@ -134,6 +134,15 @@ export class SessionStore {
     });
   }
 
+  /** Remembers for ttlMs that native Kafka consumers are members of the group. */
+  async markGroupInUse(group: string, ttlMs: number): Promise<void> {
+    await this.#wrap(() => this.#redis.set(`kgw:{${group}}:in-use`, '1', 'PX', ttlMs));
+  }
+
+  async groupInUse(group: string): Promise<boolean> {
+    return this.#wrap(async () => (await this.#redis.exists(`kgw:{${group}}:in-use`)) === 1);
+  }
+
   async groups(): Promise<string[]> {
     return this.#wrap(() => this.#redis.smembers(consumerKeys.groups()));
   }

@@ -1,0 +1,56 @@
+import Kafka from 'node-rdkafka';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../support/eventually.js';
+import { closeAllGateways, startGateway } from '../../support/gateway-in-process.js';
+import { brokers, closeAllClients, createTopic, uniqueName } from '../../support/kafka.js';
+import { RestConsumer, produceNumbers } from '../../support/rest-consumer.js';
+
+describe('a native Kafka consumer in the same group', () => {
+  let native: Kafka.KafkaConsumer | undefined;
+  afterEach(async () => {
+    if (native?.isConnected())
+      await new Promise<void>((resolve) => native!.disconnect(() => resolve()));
+    await closeAllClients();
+  });
+  afterAll(closeAllGateways);
+
+  it('gets a clear 409 KGW_GROUP_IN_USE instead of silent double consumption', async () => {
+    const gw = await startGateway();
+    const topic = await createTopic();
+    await produceNumbers(gw.url, topic, 4);
+    const group = uniqueName('g');
+
+    // A real Kafka consumer joins the group and stays a member.
+    native = new Kafka.KafkaConsumer(
+      {
+        'metadata.broker.list': brokers(),
+        'group.id': group,
+        'enable.auto.commit': false,
+        rebalance_cb: true,
+      },
+      {},
+    );
+    const joined = new Promise<void>((resolve) => native!.once('rebalance', () => resolve()));
+    await new Promise<void>((resolve, reject) =>
+      native!.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
+    );
+    native.subscribe([topic]);
+    native.consume();
+    await joined;
+
+    const s = await RestConsumer.create(gw.url, group);
+    await s.subscribe(gw.url, [topic]);
+    const records = await s.poll(gw.url, { timeout: 3000 });
+    expect(records.length).toBeGreaterThan(0);
+    const ack = await s.raw('POST', gw.url, '/acks', {
+      records: records.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset })),
+    });
+    expect(ack.status).toBe(409);
+    expect(ack.body).toMatchObject({ code: 'KGW_GROUP_IN_USE', error_code: 40903 });
+    await eventually(async () => {
+      const poll = await s.raw('GET', gw.url, '/records?timeout=0');
+      expect(poll.status).toBe(409);
+      expect(poll.body).toMatchObject({ code: 'KGW_GROUP_IN_USE' });
+    });
+  });
+});
