@@ -58,9 +58,35 @@ export interface ProduceServiceDeps {
   readonly requestTimeoutMs: number;
 }
 
+/** Metric children bound to their labels once, so the per-record cost is a plain increment. */
+interface OkMetrics {
+  readonly records: { inc(): void };
+  readonly bytes: { inc(n: number): void };
+  readonly broker: { inc(): void };
+  readonly delivery: { observe(seconds: number): void };
+}
+
 /** The produce use-case, shared by every transport. */
 export class ProduceService {
   readonly #deps: ProduceServiceDeps;
+  readonly #okMetricsCache = new Map<string, OkMetrics>();
+
+  #okMetrics(topic: string, delivery: DeliveryMode, broker: number): OkMetrics {
+    const key = `${topic}\u0000${delivery}\u0000${broker}`;
+    let m = this.#okMetricsCache.get(key);
+    if (!m) {
+      const { metrics } = this.#deps;
+      m = {
+        records: metrics.produceRecords.labels({ topic, delivery, outcome: 'ok' }),
+        bytes: metrics.produceBytes.labels({ topic, delivery }),
+        broker: metrics.produceBrokerRecords.labels({ broker: String(broker) }),
+        delivery: metrics.produceDeliverySeconds.labels({ delivery }),
+      };
+      // Bounded: topic labels are capped, delivery modes and brokers are few.
+      this.#okMetricsCache.set(key, m);
+    }
+    return m;
+  }
 
   constructor(deps: ProduceServiceDeps) {
     this.#deps = deps;
@@ -228,13 +254,11 @@ export class ProduceService {
     const started = performance.now();
     try {
       const delivered = await producer.send(record);
-      metrics.produceRecords.inc({ topic: topicLabel, delivery: command.delivery, outcome: 'ok' });
-      metrics.produceBytes.inc({ topic: topicLabel, delivery: command.delivery }, record.size);
-      metrics.produceBrokerRecords.inc({ broker: String(leader) });
-      metrics.produceDeliverySeconds.observe(
-        { delivery: command.delivery },
-        (performance.now() - started) / 1000,
-      );
+      const m = this.#okMetrics(topicLabel, command.delivery, leader);
+      m.records.inc();
+      m.bytes.inc(record.size);
+      m.broker.inc();
+      m.delivery.observe((performance.now() - started) / 1000);
       return {
         ok: true,
         partition: delivered.partition,

@@ -4,6 +4,7 @@
  */
 export class OrderedResults<T> {
   #queue: Promise<T>[] = [];
+  readonly #settled = new WeakSet<Promise<T>>();
   #added = 0;
   #closed = false;
   #waiters: (() => void)[] = [];
@@ -24,7 +25,10 @@ export class OrderedResults<T> {
 
   push(result: Promise<T>): void {
     // Attach a handler now so a rejection is never reported as unhandled before the writer reaches it.
-    result.catch(() => undefined);
+    result.then(
+      () => this.#settled.add(result),
+      () => this.#settled.add(result),
+    );
     this.#queue.push(result);
     this.#added += 1;
     this.#notify();
@@ -34,6 +38,12 @@ export class OrderedResults<T> {
   close(): void {
     this.#closed = true;
     this.#notify();
+  }
+
+  /** Whether the next result to take has already settled (so taking it will not wait). */
+  headSettled(): boolean {
+    const head = this.#queue[0];
+    return head !== undefined && this.#settled.has(head);
   }
 
   /** Resolves on the next push, take or close. */

@@ -1,11 +1,12 @@
 import type { RecordOutcome } from '../core/produce-types.js';
 import { ERROR_CODES, GatewayError } from '../errors.js';
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// One linear character-class scan plus a length check: the grouped form cost more than the decode itself.
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Decodes strict base64, or says which field is wrong. */
 export function decodeBase64(data: unknown, field: string): Buffer {
-  if (typeof data !== 'string' || !BASE64.test(data)) {
+  if (typeof data !== 'string' || data.length % 4 !== 0 || !BASE64.test(data)) {
     throw new GatewayError('KGW_INVALID_REQUEST', `${field} must be a base64 string`);
   }
   return Buffer.from(data, 'base64');

@@ -1,7 +1,13 @@
+import type { ServerResponse } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ProduceService } from '../../core/produce.js';
-import type { DeliveryMode, HeaderInput, RecordInput } from '../../core/produce-types.js';
+import type {
+  DeliveryMode,
+  HeaderInput,
+  RecordInput,
+  RecordOutcome,
+} from '../../core/produce-types.js';
 import { GatewayError, isGatewayError } from '../../errors.js';
 import { JsonStreamSplitter, type SplitItem } from '../json-stream-splitter.js';
 import { OrderedResults } from '../ordered-results.js';
@@ -128,7 +134,7 @@ export function produceV3Routes(
         }
         const body = request.body as Readable;
         const out = new PassThrough();
-        const first = await streamResults(request, body, out, produce, options);
+        const first = await streamResults(request, reply.raw, body, out, produce, options);
         reply.code(first.status).type('application/json');
         return reply.send(out);
       },
@@ -137,8 +143,11 @@ export function produceV3Routes(
 }
 
 /**
- * Reads records from `body`, produces each, and writes results to `out` in
+ * Reads records from `body`, produces them, and writes results to `out` in
  * order. Resolves once the first result is known, with the status to send.
+ * Records parsed from one chunk are produced as one batch (one metadata
+ * lookup, one admission check); results are written in as few writes as
+ * possible, and a client that stops reading stops the gateway reading.
  */
 function streamResults(
   request: FastifyRequest<{
@@ -146,6 +155,7 @@ function streamResults(
     Querystring: { delivery: DeliveryMode };
     Headers: { 'idempotency-key'?: string };
   }>,
+  response: ServerResponse,
   body: Readable,
   out: PassThrough,
   produce: ProduceService,
@@ -156,8 +166,12 @@ function streamResults(
   const idempotencyKey = request.headers['idempotency-key'];
   const splitter = new JsonStreamSplitter(options.maxRecordBytes * 2 + 64 * 1024);
   const results = new OrderedResults<Result>();
+  let gone = false;
+  response.once('close', () => {
+    gone = true;
+  });
 
-  // One Idempotency-Key covers a stream: record i > 0 uses "<key>#<i>".
+  // One Idempotency-Key covers a stream: record i > 0 uses "<key>#<i>", so those go one by one.
   const recordKey = (index: number): string | undefined =>
     idempotencyKey === undefined
       ? undefined
@@ -165,27 +179,35 @@ function streamResults(
         ? idempotencyKey
         : `${idempotencyKey}#${index}`;
 
-  const add = (item: SplitItem): void => {
-    const index = results.added;
-    results.push(
-      'error' in item
-        ? Promise.resolve(errorResult(new GatewayError('KGW_INVALID_REQUEST', item.error)))
-        : produceOne(produce, options.clusterId, topic, delivery, recordKey(index), item.value),
-    );
+  const addAll = (items: readonly SplitItem[]): void => {
+    if (idempotencyKey !== undefined) {
+      for (const item of items) {
+        const index = results.added;
+        results.push(
+          'error' in item
+            ? Promise.resolve(errorResult(new GatewayError('KGW_INVALID_REQUEST', item.error)))
+            : produceOne(produce, options.clusterId, topic, delivery, recordKey(index), item.value),
+        );
+      }
+      return;
+    }
+    for (const result of produceBatch(produce, options.clusterId, topic, delivery, items))
+      results.push(result);
   };
 
   // Reader: parses records as bytes arrive, and stops reading while the window is full.
   void (async () => {
     try {
       for await (const chunk of body) {
-        for (const item of splitter.push(chunk as Buffer)) add(item);
-        while (results.outstanding >= options.maxOutstanding) await results.changed();
+        addAll(splitter.push(chunk as Buffer));
+        while (results.outstanding >= options.maxOutstanding && !gone) await results.changed();
+        if (gone) break;
       }
-      for (const item of splitter.end()) add(item);
+      addAll(splitter.end());
     } catch (err) {
       request.log.warn({ err }, 'v3 produce body stream failed');
     } finally {
-      if (results.added === 0) add({ error: 'the body holds no record', fatal: true });
+      if (results.added === 0) addAll([{ error: 'the body holds no record', fatal: true }]);
       results.close();
     }
   })();
@@ -194,6 +216,7 @@ function streamResults(
   return new Promise((resolveStatus) => {
     void (async () => {
       let first = true;
+      let pending = '';
       for await (const result of results) {
         if (first) {
           first = false;
@@ -203,11 +226,105 @@ function streamResults(
             status: results.closed && results.added === 1 ? result.error_code : 200,
           });
         }
-        out.write(`${JSON.stringify(result)}\n`);
+        if (gone) continue; // nobody reads: drain the results, write nothing
+        pending += `${JSON.stringify(result)}\n`;
+        if (pending.length >= 64 * 1024 || !results.headSettled()) {
+          const room = out.write(pending);
+          pending = '';
+          // Wait for the client to read before taking more results: that in turn stops the reader.
+          if (!room) await drainOrGone(out, response);
+        }
       }
+      if (pending && !gone) out.write(pending);
       out.end();
     })();
   });
+}
+
+function drainOrGone(out: PassThrough, response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      out.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    out.once('drain', done);
+    response.once('close', done);
+  });
+}
+
+/** Produces the records of one chunk together; decoding errors stay in place. */
+function produceBatch(
+  produce: ProduceService,
+  clusterId: string,
+  topic: string,
+  delivery: DeliveryMode,
+  items: readonly SplitItem[],
+): Promise<Result>[] {
+  const decoded = items.map((item) => {
+    if ('error' in item) return new GatewayError('KGW_INVALID_REQUEST', item.error);
+    try {
+      return decodeV3Record(item.value);
+    } catch (err) {
+      return isGatewayError(err)
+        ? err
+        : new GatewayError('KGW_INVALID_REQUEST', 'invalid record', { cause: err });
+    }
+  });
+  const valid = decoded.filter((d): d is DecodedRecord => !(d instanceof GatewayError));
+  if (valid.length === 0)
+    return decoded.map((d) => Promise.resolve(errorResult(d as GatewayError)));
+  const batch = produce
+    .produce({ topic, records: valid.map((v) => v.record), delivery })
+    .then((r) => r.outcomes)
+    .catch(async (err: unknown) => {
+      // One record's unknown partition fails a whole batch: answer each record on its own instead.
+      if (isGatewayError(err) && err.code === 'KGW_PARTITION_NOT_FOUND' && valid.length > 1) {
+        return Promise.all(
+          valid.map((v) =>
+            produce.produce({ topic, records: [v.record], delivery }).then(
+              (r) => r.outcomes[0]!,
+              (e: unknown) => failedOutcome(e),
+            ),
+          ),
+        );
+      }
+      return valid.map(() => failedOutcome(err));
+    });
+  let index = 0;
+  return decoded.map((d) => {
+    if (d instanceof GatewayError) return Promise.resolve(errorResult(d));
+    const at = index;
+    index += 1;
+    return batch.then((outcomes) => render(clusterId, topic, d, outcomes[at]!));
+  });
+}
+
+function failedOutcome(err: unknown): RecordOutcome {
+  const gatewayError = isGatewayError(err)
+    ? err
+    : new GatewayError('KGW_INTERNAL', 'internal error', { cause: err });
+  return { ok: false, partition: null, code: gatewayError.code, message: gatewayError.message };
+}
+
+function render(
+  clusterId: string,
+  topic: string,
+  decoded: DecodedRecord,
+  outcome: RecordOutcome,
+): Result {
+  if (!outcome.ok) return errorResult(new GatewayError(outcome.code, outcome.message));
+  const { record, keyType, valueType } = decoded;
+  return {
+    error_code: 200,
+    cluster_id: clusterId,
+    topic_name: topic,
+    partition_id: outcome.partition,
+    offset: outcome.offset,
+    timestamp: new Date(outcome.timestamp).toISOString(),
+    key: record.key === null ? null : { type: keyType, size: record.key.length },
+    value: record.value === null ? null : { type: valueType, size: record.value.length },
+  };
 }
 
 async function produceOne(
@@ -219,25 +336,14 @@ async function produceOne(
   raw: unknown,
 ): Promise<Result> {
   try {
-    const { record, keyType, valueType } = decodeV3Record(raw);
+    const decoded = decodeV3Record(raw);
     const result = await produce.produce({
       topic,
-      records: [record],
+      records: [decoded.record],
       delivery,
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     });
-    const outcome = result.outcomes[0]!;
-    if (!outcome.ok) return errorResult(new GatewayError(outcome.code, outcome.message));
-    return {
-      error_code: 200,
-      cluster_id: clusterId,
-      topic_name: topic,
-      partition_id: outcome.partition,
-      offset: outcome.offset,
-      timestamp: new Date(outcome.timestamp).toISOString(),
-      key: record.key === null ? null : { type: keyType, size: record.key.length },
-      value: record.value === null ? null : { type: valueType, size: record.value.length },
-    };
+    return render(clusterId, topic, decoded, result.outcomes[0]!);
   } catch (err) {
     return errorResult(
       isGatewayError(err)
@@ -252,11 +358,13 @@ function errorResult(err: GatewayError): Result {
 }
 
 /** Validates and decodes one v3 record object. */
-export function decodeV3Record(raw: unknown): {
-  record: RecordInput;
-  keyType: DataType;
-  valueType: DataType;
-} {
+interface DecodedRecord {
+  readonly record: RecordInput;
+  readonly keyType: DataType;
+  readonly valueType: DataType;
+}
+
+export function decodeV3Record(raw: unknown): DecodedRecord {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new GatewayError('KGW_INVALID_REQUEST', 'a record must be a JSON object');
   }
