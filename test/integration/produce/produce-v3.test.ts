@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { request } from 'undici';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -174,5 +176,63 @@ describe('v3 produce against the real broker', () => {
     );
     expect(empty.status).toBe(422);
     expect(empty.body.message).toMatch(/no record/);
+  });
+});
+
+describe('v3 streaming backpressure', () => {
+  afterEach(closeAllClients);
+  afterAll(closeAllGateways);
+
+  it('stops reading (and producing) while the client does not read the results', async () => {
+    const gw = await startGateway();
+    const topic = await createTopic();
+    const { port } = new URL(gw.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.pause(); // never read the response
+    socket.write(
+      `POST /v3/clusters/kafka-gateway/topics/${topic}/records?delivery=fast HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n`,
+    );
+    const record = '{"value":{"type":"STRING","data":"x"}}\n';
+    const chunk = record.repeat(500);
+    const frame = `${Buffer.byteLength(chunk).toString(16)}\r\n${chunk}\r\n`;
+    let sent = 0;
+    let stalled = false;
+    const limit = 300_000;
+    while (sent < limit) {
+      sent += 500;
+      if (!socket.write(frame)) {
+        const drained = await Promise.race([
+          once(socket, 'drain').then(() => true),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000)),
+        ]);
+        if (!drained) {
+          stalled = true;
+          break;
+        }
+      }
+    }
+    const produced = async (): Promise<number> => {
+      const text = await (await fetch(`${gw.url}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith(`kgw_produce_records_total{topic="${topic}"`) &&
+            l.includes('outcome="ok"'),
+        );
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const settled = await produced();
+    socket.destroy();
+
+    expect(stalled).toBe(true);
+    expect(sent).toBeLessThan(limit);
+    // Bounded by the in-flight window plus what socket buffers hold, far below what was offered.
+    expect(settled).toBeGreaterThan(0);
+    expect(settled).toBeLessThan(sent);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await produced()).toBeLessThan(sent);
   });
 });
