@@ -25,6 +25,14 @@ export interface ProduceCommand {
   readonly records: readonly RecordInput[];
   readonly delivery: DeliveryMode;
   readonly idempotencyKey?: string;
+  /** Carried into every record's headers so a trace can follow the message through Kafka; not part of the fingerprint. */
+  readonly context?: TraceContext;
+}
+
+export interface TraceContext {
+  /** W3C trace context of the request. */
+  readonly traceparent?: string;
+  readonly requestId?: string;
 }
 
 export type RecordOutcome =

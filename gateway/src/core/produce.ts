@@ -21,6 +21,9 @@ import type {
 
 /** Header that carries the caller's Idempotency-Key on every record, so consumers can dedupe. */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
+/** Headers carrying the request's trace context on every produced record. */
+export const TRACEPARENT_HEADER = 'traceparent';
+export const REQUEST_ID_HEADER = 'x-request-id';
 
 /** Printable ASCII, as the IETF Idempotency-Key draft suggests; bounded so it fits a Redis key. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -212,6 +215,9 @@ export class ProduceService {
     const headers: MessageHeader[] = (record.headers ?? []).map((h) => ({ [h.name]: h.value }));
     if (command.idempotencyKey !== undefined)
       headers.push({ [IDEMPOTENCY_HEADER]: Buffer.from(command.idempotencyKey) });
+    const { traceparent, requestId } = command.context ?? {};
+    if (traceparent !== undefined) headers.push({ [TRACEPARENT_HEADER]: Buffer.from(traceparent) });
+    if (requestId !== undefined) headers.push({ [REQUEST_ID_HEADER]: Buffer.from(requestId) });
     let size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
     for (const h of record.headers ?? []) size += Buffer.byteLength(h.name) + h.value.length;
     if (size > this.#deps.maxRecordBytes) {

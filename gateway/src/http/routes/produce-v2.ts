@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ProduceService } from '../../core/produce.js';
 import type { DeliveryMode, ProduceResult, RecordInput } from '../../core/produce-types.js';
 import { V2_RESPONSE, embeddedFormat } from '../content-types.js';
 import { decodeBase64, encodeJson, firstFailure, v2RecordErrorCode } from '../produce-encoding.js';
+import { traceContext } from '../trace-context.js';
 import { deliveryQuery, errorResponses, idempotencyHeaders, topicName } from './schemas.js';
 
 interface V2Record {
@@ -73,16 +74,16 @@ const consumes = [
 /** Confluent REST v2 produce: POST /topics/{topic} and POST /topics/{topic}/partitions/{partition}. */
 export function produceV2Routes(app: FastifyInstance, produce: ProduceService): void {
   const handle = async (
-    topic: string,
+    request: FastifyRequest<{
+      Params: { topic: string };
+      Querystring: { delivery: DeliveryMode };
+      Body: V2Body;
+    }>,
     partition: number | undefined,
-    body: V2Body,
-    delivery: DeliveryMode,
-    idempotencyKey: string | undefined,
-    contentType: string | undefined,
     reply: FastifyReply,
   ): Promise<unknown> => {
-    const format = embeddedFormat(contentType);
-    const records: RecordInput[] = body.records.map((r, i) => ({
+    const format = embeddedFormat(request.headers['content-type']);
+    const records: RecordInput[] = request.body.records.map((r, i) => ({
       key:
         format === 'binary' ? decodeOptionalBase64(r.key, `records[${i}].key`) : encodeJson(r.key),
       value:
@@ -95,11 +96,13 @@ export function produceV2Routes(app: FastifyInstance, produce: ProduceService): 
           ? { partition: r.partition }
           : {}),
     }));
+    const idempotencyKey = request.headers['idempotency-key'];
     const result = await produce.produce({
-      topic,
+      topic: request.params.topic,
       records,
-      delivery,
-      ...(idempotencyKey ? { idempotencyKey } : {}),
+      delivery: request.query.delivery,
+      context: traceContext(request),
+      ...(typeof idempotencyKey === 'string' ? { idempotencyKey } : {}),
     });
     return sendV2(reply, result);
   };
@@ -123,16 +126,7 @@ export function produceV2Routes(app: FastifyInstance, produce: ProduceService): 
         response: { 200: offsetsResponse, ...errorResponses },
       },
     },
-    (request, reply) =>
-      handle(
-        request.params.topic,
-        undefined,
-        request.body,
-        request.query.delivery,
-        request.headers['idempotency-key'],
-        request.headers['content-type'],
-        reply,
-      ),
+    (request, reply) => handle(request, undefined, reply),
   );
 
   app.post<{
@@ -158,16 +152,7 @@ export function produceV2Routes(app: FastifyInstance, produce: ProduceService): 
         response: { 200: offsetsResponse, ...errorResponses },
       },
     },
-    (request, reply) =>
-      handle(
-        request.params.topic,
-        request.params.partition,
-        request.body,
-        request.query.delivery,
-        request.headers['idempotency-key'],
-        request.headers['content-type'],
-        reply,
-      ),
+    (request, reply) => handle(request, request.params.partition, reply),
   );
 }
 

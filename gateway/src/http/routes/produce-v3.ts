@@ -7,11 +7,13 @@ import type {
   HeaderInput,
   RecordInput,
   RecordOutcome,
+  TraceContext,
 } from '../../core/produce-types.js';
 import { GatewayError, isGatewayError } from '../../errors.js';
 import { JsonStreamSplitter, type SplitItem } from '../json-stream-splitter.js';
 import { OrderedResults } from '../ordered-results.js';
 import { decodeBase64, encodeJson } from '../produce-encoding.js';
+import { traceContext } from '../trace-context.js';
 import { deliveryQuery, errorResponses, idempotencyHeaders, topicName } from './schemas.js';
 
 export interface ProduceV3Options {
@@ -164,6 +166,7 @@ function streamResults(
   const { topic } = request.params;
   const { delivery } = request.query;
   const idempotencyKey = request.headers['idempotency-key'];
+  const context = traceContext(request);
   const splitter = new JsonStreamSplitter(options.maxRecordBytes * 2 + 64 * 1024);
   const results = new OrderedResults<Result>();
   let gone = false;
@@ -186,12 +189,20 @@ function streamResults(
         results.push(
           'error' in item
             ? Promise.resolve(errorResult(new GatewayError('KGW_INVALID_REQUEST', item.error)))
-            : produceOne(produce, options.clusterId, topic, delivery, recordKey(index), item.value),
+            : produceOne(
+                produce,
+                options.clusterId,
+                topic,
+                delivery,
+                recordKey(index),
+                item.value,
+                context,
+              ),
         );
       }
       return;
     }
-    for (const result of produceBatch(produce, options.clusterId, topic, delivery, items))
+    for (const result of produceBatch(produce, options.clusterId, topic, delivery, items, context))
       results.push(result);
   };
 
@@ -260,6 +271,7 @@ function produceBatch(
   topic: string,
   delivery: DeliveryMode,
   items: readonly SplitItem[],
+  context: TraceContext,
 ): Promise<Result>[] {
   const decoded = items.map((item) => {
     if ('error' in item) return new GatewayError('KGW_INVALID_REQUEST', item.error);
@@ -275,14 +287,14 @@ function produceBatch(
   if (valid.length === 0)
     return decoded.map((d) => Promise.resolve(errorResult(d as GatewayError)));
   const batch = produce
-    .produce({ topic, records: valid.map((v) => v.record), delivery })
+    .produce({ topic, records: valid.map((v) => v.record), delivery, context })
     .then((r) => r.outcomes)
     .catch(async (err: unknown) => {
       // One record's unknown partition fails a whole batch: answer each record on its own instead.
       if (isGatewayError(err) && err.code === 'KGW_PARTITION_NOT_FOUND' && valid.length > 1) {
         return Promise.all(
           valid.map((v) =>
-            produce.produce({ topic, records: [v.record], delivery }).then(
+            produce.produce({ topic, records: [v.record], delivery, context }).then(
               (r) => r.outcomes[0]!,
               (e: unknown) => failedOutcome(e),
             ),
@@ -334,6 +346,7 @@ async function produceOne(
   delivery: DeliveryMode,
   idempotencyKey: string | undefined,
   raw: unknown,
+  context: TraceContext,
 ): Promise<Result> {
   try {
     const decoded = decodeV3Record(raw);
@@ -341,6 +354,7 @@ async function produceOne(
       topic,
       records: [decoded.record],
       delivery,
+      context,
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     });
     return render(clusterId, topic, decoded, result.outcomes[0]!);
