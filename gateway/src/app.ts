@@ -15,7 +15,8 @@ import { KafkaMetadataClient } from './kafka/metadata-client.js';
 import { DELIVERY_MODES, KafkaProducer, type DeliveryMode } from './kafka/producer.js';
 import { TopicMetadataCache } from './kafka/topic-metadata-cache.js';
 import { createLogger, type Logger } from './observability/logger.js';
-import { createMetrics } from './observability/metrics.js';
+import { kafkaClientStatsRecorder } from './observability/kafka-client-stats.js';
+import { createMetrics, type ConsumerSnapshot } from './observability/metrics.js';
 import { TopicLabels } from './observability/topic-labels.js';
 import { IdempotencyStore } from './store/idempotency-store.js';
 import { RedisClient } from './store/redis-client.js';
@@ -41,6 +42,19 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const registry = deps.registry ?? new Registry();
   const version = packageVersion();
+  // Probes are read at scrape time; they are wired once the parts below exist.
+  let consumeWaiting = (): number => 0;
+  let consumerSnapshot = (): ConsumerSnapshot | undefined => undefined;
+  let produceQueues = (): { delivery: string; messages: number; bytes: number }[] => [];
+  const metrics = createMetrics(
+    registry,
+    { version, node: process.version },
+    {
+      longPollsWaiting: () => consumeWaiting(),
+      consumers: () => consumerSnapshot(),
+      produceQueues: () => produceQueues(),
+    },
+  );
   const producers = Object.fromEntries(
     DELIVERY_MODES.map((mode) => [
       mode,
@@ -54,25 +68,22 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
         queueMaxMessages: config.produceQueueMaxMessages,
         queueMaxBytes: config.produceQueueMaxBytes,
         maxRecordBytes: config.maxRecordBytes,
+        onStats: kafkaClientStatsRecorder(metrics, `producer-${mode}`),
+        statsIntervalMs: config.kafkaStatsIntervalMs,
       }),
     ]),
   ) as Record<DeliveryMode, KafkaProducer>;
-  // Resolved once the consume path exists (it needs the metrics first).
-  let consumeWaiting = (): number => 0;
-  const metrics = createMetrics(
-    registry,
-    { version, node: process.version },
-    {
-      longPollsWaiting: () => consumeWaiting(),
-      produceQueues: () =>
-        DELIVERY_MODES.map((delivery) => ({ delivery, ...producers[delivery].queued })),
-    },
-  );
+  produceQueues = () =>
+    DELIVERY_MODES.map((delivery) => ({ delivery, ...producers[delivery].queued }));
 
   const redis = new RedisClient({
     url: config.redisUrl,
     logger,
     commandTimeoutMs: config.readyTimeoutMs,
+    onCommand: (command, seconds, ok) => {
+      metrics.redisCommandSeconds.observe({ command }, seconds);
+      if (!ok) metrics.redisCommandErrors.inc({ command });
+    },
   });
   const kafkaMetadata = new KafkaMetadataClient({
     brokers: config.kafkaBrokers,
@@ -113,6 +124,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   );
   const { sessionService, consume } = consumeParts;
   consumeWaiting = () => consume.waiting;
+  consumerSnapshot = () => consumeParts.stats.snapshot;
   const admin = new AdminService({
     client: kafkaMetadata,
     cache: metadataCache,
@@ -142,6 +154,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
           clusterId: config.clusterId,
           maxRecordBytes: config.maxRecordBytes,
           maxOutstanding: 1000,
+          streamsOpen: metrics.produceStreamsOpen,
         }),
       (app) => metadataRoutes(app, admin, { clusterId: config.clusterId }),
       (app) =>
@@ -182,6 +195,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     async listen() {
       redis.start();
       consumeParts.start();
+      consumeParts.stats.start();
       await http.listen({ host: config.httpHost, port: config.httpPort });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;

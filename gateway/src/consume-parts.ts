@@ -1,5 +1,6 @@
 import type { Config } from './config/schema.js';
 import { ConsumeService } from './core/consume-service.js';
+import { ConsumerStats } from './core/consumer-stats.js';
 import { DeadLetterWriter } from './core/dead-letter.js';
 import { OffsetCommitter } from './core/offset-committer.js';
 import { SessionService } from './core/session-service.js';
@@ -97,16 +98,34 @@ export function buildConsume(
     kafkaTimeoutMs: config.readyTimeoutMs,
     ...(metrics
       ? {
-          onDelivered: (topic: string, n: number, again: number) => {
-            metrics.consumeDelivered.inc({ topic: labels.label(topic) }, n);
-            if (again > 0) metrics.consumeRedelivered.inc({ topic: labels.label(topic) }, again);
+          onDelivered: (topic: string, attempts: readonly number[]) => {
+            const label = labels.label(topic);
+            metrics.consumeDelivered.inc({ topic: label }, attempts.length);
+            for (const a of attempts) {
+              if (a > 1)
+                metrics.consumeRedelivered.inc({
+                  topic: label,
+                  attempt: a >= 5 ? '5+' : String(a),
+                });
+            }
           },
-          onAcked: (topic: string, n: number) =>
-            metrics.consumeAcked.inc({ topic: labels.label(topic) }, n),
+          onAcked: (topic: string, seconds: readonly number[]) => {
+            metrics.consumeAcked.inc({ topic: labels.label(topic) }, seconds.length);
+            for (const s of seconds) metrics.consumeAckSeconds.observe(s);
+          },
           onNacked: (topic: string, n: number) =>
             metrics.consumeNacked.inc({ topic: labels.label(topic) }, n),
+          onLeaseMoves: (n: number) => metrics.consumeLeaseMoves.inc(n),
         }
       : {}),
+  });
+  const stats = new ConsumerStats({
+    sessions,
+    partitions,
+    metadataClient: kafkaMetadata,
+    logger,
+    intervalMs: config.consumerStatsIntervalMs,
+    kafkaTimeoutMs: config.readyTimeoutMs,
   });
   return {
     sessions,
@@ -115,10 +134,12 @@ export function buildConsume(
     consume,
     committer,
     deadLetter,
+    stats,
     start(): void {
       wake.start();
     },
     async close(): Promise<void> {
+      stats.close();
       tail.close();
       wake.close();
       await Promise.all([fetcher.close(), groupClients.close()]);

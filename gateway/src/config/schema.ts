@@ -231,6 +231,18 @@ export const SETTINGS = {
     'Per-group Kafka clients (for offset commits) kept open, least recently used closed first.',
     integer(1, 10_000),
   ),
+  kafkaStatsIntervalMs: setting(
+    'KGW_KAFKA_STATS_INTERVAL_MS',
+    '15000',
+    "librdkafka's statistics.interval.ms for the broker health metrics (0: off).",
+    integer(0, 3_600_000),
+  ),
+  consumerStatsIntervalMs: setting(
+    'KGW_CONSUMER_STATS_INTERVAL_MS',
+    '15000',
+    'How often consumer lag, sessions and in-flight counts are read from Redis and Kafka for metrics (0: off).',
+    integer(0, 3_600_000),
+  ),
   sessionIdleTimeoutMs: setting(
     'KGW_SESSION_IDLE_TIMEOUT_MS',
     '300000',

@@ -34,8 +34,11 @@ export interface ConsumeServiceDeps {
   /** Records of one partition in flight at once; a full window hands out nothing more. */
   readonly maxInFlightPerPartition: number;
   readonly kafkaTimeoutMs: number;
-  readonly onDelivered?: (topic: string, records: number, redelivered: number) => void;
-  readonly onAcked?: (topic: string, records: number) => void;
+  /** Records handed out on a topic, with the delivery attempt of each. */
+  readonly onDelivered?: (topic: string, attempts: readonly number[]) => void;
+  /** Records acked on a topic, with how long each was out, in seconds. */
+  readonly onAcked?: (topic: string, ackSeconds: readonly number[]) => void;
+  readonly onLeaseMoves?: (moved: number) => void;
   readonly onNacked?: (topic: string, records: number) => void;
 }
 
@@ -77,7 +80,7 @@ export class ConsumeService {
     id: string,
     refs: readonly RecordRef[],
   ): Promise<{ acked: number; fenced: number }> {
-    await this.#deps.sessionService.get(group, id);
+    const session = await this.#deps.sessionService.get(group, id);
     let acked = 0;
     let fenced = 0;
     const touched: TopicPartition[] = [];
@@ -91,7 +94,8 @@ export class ConsumeService {
       acked += result.acked;
       fenced += result.fenced;
       touched.push(tp);
-      if (result.acked > 0) this.#deps.onAcked?.(tp.topic, result.acked);
+      if (result.acked > 0)
+        this.#deps.onAcked?.(tp.topic, ackSeconds(result.deadlines, session.ackTimeoutMs));
     }
     await this.#deps.committer.commit(group, touched);
     if (acked > 0) await this.#deps.partitions.wake(group);
@@ -104,7 +108,7 @@ export class ConsumeService {
    * refs: everything this session holds is acked.
    */
   async commit(group: string, id: string, refs: readonly RecordRef[]): Promise<{ acked: number }> {
-    await this.#deps.sessionService.get(group, id);
+    const session = await this.#deps.sessionService.get(group, id);
     const { partitions, committer } = this.#deps;
     const targets =
       refs.length > 0
@@ -117,10 +121,11 @@ export class ConsumeService {
     const touched: TopicPartition[] = [];
     for (const ref of targets) {
       const tp = { topic: ref.topic, partition: ref.partition };
-      const counted = (await partitions.ack(group, tp, id, [], ref.offset)).acked;
-      acked += counted;
+      const result = await partitions.ack(group, tp, id, [], ref.offset);
+      acked += result.acked;
       touched.push(tp);
-      if (counted > 0) this.#deps.onAcked?.(tp.topic, counted);
+      if (result.acked > 0)
+        this.#deps.onAcked?.(tp.topic, ackSeconds(result.deadlines, session.ackTimeoutMs));
     }
     await committer.commit(group, touched);
     if (acked > 0) await partitions.wake(group);
@@ -299,15 +304,16 @@ export class ConsumeService {
     const records: DeliveredRecord[] = [];
     results.forEach((result, i) => {
       const claim = claims[i]!;
-      let redelivered = 0;
       for (const c of result.claimed) {
         const record = payloads.get(key(claim.tp, c.offset));
-        if (!record) continue;
-        records.push({ record, attempt: c.delivery });
-        if (c.delivery > 1) redelivered += 1;
+        if (record) records.push({ record, attempt: c.delivery });
       }
-      if (result.claimed.length > 0)
-        this.#deps.onDelivered?.(claim.tp.topic, result.claimed.length, redelivered);
+      if (result.claimed.length > 0) {
+        this.#deps.onDelivered?.(
+          claim.tp.topic,
+          result.claimed.map((c) => c.delivery),
+        );
+      }
     });
     if (session.autoCommit && claims.length > 0) {
       await this.#deps.committer
@@ -365,6 +371,7 @@ export class ConsumeService {
       share,
     );
     if (leases.released > 0) await partitions.wake(session.group);
+    if (leases.moved > 0) this.#deps.onLeaseMoves?.(leases.moved);
     return leases.held.map((h) => ({ tp: h.tp, lease: { owner: session.id, epoch: h.epoch } }));
   }
 
@@ -449,4 +456,10 @@ function byPartition(refs: readonly RecordRef[]): Map<TopicPartition, RecordRef[
     g.refs.push(r);
   }
   return new Map([...groups.values()].map((g) => [g.tp, g.refs]));
+}
+
+/** Seconds each acked record was out: now minus (ack deadline minus ack timeout). */
+function ackSeconds(deadlines: readonly number[], ackTimeoutMs: number): number[] {
+  const now = Date.now();
+  return deadlines.map((deadline) => Math.max(0, now - (deadline - ackTimeoutMs)) / 1000);
 }

@@ -36,6 +36,9 @@ export interface ProducerOptions {
   readonly queueMaxMessages: number;
   readonly queueMaxBytes: number;
   readonly maxRecordBytes: number;
+  /** librdkafka statistics JSON, every statsIntervalMs (0: off). */
+  readonly onStats?: (json: string) => void;
+  readonly statsIntervalMs?: number;
 }
 
 interface Pending {
@@ -62,6 +65,7 @@ export class KafkaProducer {
   #queuedMessages = 0;
   #queuedBytes = 0;
   #poller: NodeJS.Timeout | undefined;
+  #idlePoller: NodeJS.Timeout | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(options: ProducerOptions) {
@@ -86,6 +90,7 @@ export class KafkaProducer {
         'socket.keepalive.enable': true,
         'socket.connection.setup.timeout.ms': 5000,
         'reconnect.backoff.max.ms': 2000,
+        ...(options.onStats ? { 'statistics.interval.ms': options.statsIntervalMs ?? 15_000 } : {}),
       },
       {
         acks: idempotent ? -1 : 1,
@@ -98,6 +103,15 @@ export class KafkaProducer {
     this.#client.on('event.error', (err) => {
       this.#logger.warn({ err, kafkaCode: err.code }, 'librdkafka reported an error');
     });
+    if (options.onStats) {
+      const onStats = options.onStats;
+      this.#client.on('event.stats', (event) => onStats(event.message));
+      // Statistics, like delivery reports, only arrive through polling: poll slowly while idle too.
+      this.#idlePoller = setInterval(() => {
+        if (this.#client.isConnected()) this.#client.poll();
+      }, 1000);
+      this.#idlePoller.unref();
+    }
     this.#connection = new LazyConnection(this.#client);
   }
 
@@ -185,6 +199,7 @@ export class KafkaProducer {
 
   /** Waits for queued records (up to timeoutMs), then disconnects; idempotent. */
   close(timeoutMs: number): Promise<void> {
+    clearInterval(this.#idlePoller);
     this.#closed ??= this.#close(timeoutMs);
     return this.#closed;
   }

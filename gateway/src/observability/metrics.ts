@@ -27,17 +27,38 @@ export interface Metrics {
   readonly balancerPicks: Counter<'strategy' | 'broker'>;
   readonly idempotencyRequests: Counter<'result'>;
   readonly consumeDelivered: Counter<'topic'>;
-  readonly consumeRedelivered: Counter<'topic'>;
+  readonly consumeRedelivered: Counter<'topic' | 'attempt'>;
   readonly consumeAcked: Counter<'topic'>;
   readonly consumeNacked: Counter<'topic'>;
   readonly consumeDeadLettered: Counter<'topic'>;
   readonly consumeLongPollsWaiting: Gauge;
   readonly fetchRequests: Counter<'broker'>;
   readonly fetchBytes: Counter<'broker'>;
+  readonly produceStreamsOpen: Gauge;
+  readonly consumeAckSeconds: Histogram;
+  readonly consumeLeaseMoves: Counter;
+  readonly consumeSessions: Gauge<'mode'>;
+  readonly consumeInFlight: Gauge<'group'>;
+  readonly consumeLag: Gauge<'group' | 'topic' | 'partition'>;
+  readonly kafkaBrokerRtt: Gauge<'client' | 'broker'>;
+  readonly kafkaBrokerOutbuf: Gauge<'client' | 'broker'>;
+  readonly kafkaBrokerWaitresp: Gauge<'client' | 'broker'>;
+  readonly kafkaBrokerConnected: Gauge<'client' | 'broker'>;
+  readonly kafkaBrokerErrors: Counter<'client' | 'broker'>;
+  readonly redisCommandSeconds: Histogram<'command'>;
+  readonly redisCommandErrors: Counter<'command'>;
 }
 
 /** Read at scrape time, so hot paths never touch gauges. */
+/** Consumer state read from Redis and Kafka on an interval (see ConsumerStats). */
+export interface ConsumerSnapshot {
+  readonly sessions: ReadonlyMap<string, number>;
+  readonly inFlight: ReadonlyMap<string, number>;
+  readonly lag: ReadonlyArray<{ group: string; topic: string; partition: number; lag: number }>;
+}
+
 export interface MetricProbes {
+  readonly consumers?: () => ConsumerSnapshot | undefined;
   readonly longPollsWaiting?: () => number;
   readonly produceQueues?: () => ReadonlyArray<{
     delivery: string;
@@ -153,8 +174,8 @@ export function createMetrics(
     }),
     consumeRedelivered: new Counter({
       name: 'kgw_consume_records_redelivered_total',
-      help: 'Records handed out again after a nack or a missed ack deadline.',
-      labelNames: ['topic'],
+      help: 'Records handed out again after a nack or a missed ack deadline, by delivery attempt (2, 3, 4, 5+).',
+      labelNames: ['topic', 'attempt'],
       registers,
     }),
     consumeAcked: new Counter({
@@ -193,6 +214,103 @@ export function createMetrics(
       name: 'kgw_fetch_bytes_total',
       help: 'Bytes the shared fetchers received, by broker id (from librdkafka statistics).',
       labelNames: ['broker'],
+      registers,
+    }),
+    produceStreamsOpen: new Gauge({
+      name: 'kgw_produce_streams_open',
+      help: 'v3 streaming produce requests open right now.',
+      registers,
+    }),
+    consumeAckSeconds: new Histogram({
+      name: 'kgw_consume_ack_seconds',
+      help: 'Time from handing a record out to its ack.',
+      buckets: [...LATENCY_BUCKETS, 30, 60, 300],
+      registers,
+    }),
+    consumeLeaseMoves: new Counter({
+      name: 'kgw_consume_lease_moves_total',
+      help: 'Ordered-mode partitions taken over from another session (expired or released lease).',
+      registers,
+    }),
+    consumeSessions: new Gauge({
+      name: 'kgw_consume_sessions',
+      help: 'Consumer sessions in Redis, by mode (refreshed on an interval).',
+      labelNames: ['mode'],
+      registers,
+      collect() {
+        const snapshot = probes.consumers?.();
+        if (!snapshot) return;
+        this.reset();
+        for (const mode of ['ordered', 'shared'])
+          this.set({ mode }, snapshot.sessions.get(mode) ?? 0);
+      },
+    }),
+    consumeInFlight: new Gauge({
+      name: 'kgw_consume_records_in_flight',
+      help: 'Records handed out and not yet acked, by group (refreshed on an interval).',
+      labelNames: ['group'],
+      registers,
+      collect() {
+        const snapshot = probes.consumers?.();
+        if (!snapshot) return;
+        this.reset();
+        for (const [group, n] of snapshot.inFlight) this.set({ group }, n);
+      },
+    }),
+    consumeLag: new Gauge({
+      name: 'kgw_consume_lag_records',
+      help: 'Consumer lag: high watermark minus the committed offset, by group, topic and partition (refreshed on an interval).',
+      labelNames: ['group', 'topic', 'partition'],
+      registers,
+      collect() {
+        const snapshot = probes.consumers?.();
+        if (!snapshot) return;
+        this.reset();
+        for (const l of snapshot.lag)
+          this.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, l.lag);
+      },
+    }),
+    kafkaBrokerRtt: new Gauge({
+      name: 'kgw_kafka_broker_rtt_seconds',
+      help: "Average broker round-trip time seen by a librdkafka client (its statistics' rtt.avg).",
+      labelNames: ['client', 'broker'],
+      registers,
+    }),
+    kafkaBrokerOutbuf: new Gauge({
+      name: 'kgw_kafka_broker_outbuf_requests',
+      help: 'Requests waiting to be sent to a broker.',
+      labelNames: ['client', 'broker'],
+      registers,
+    }),
+    kafkaBrokerWaitresp: new Gauge({
+      name: 'kgw_kafka_broker_waitresp_requests',
+      help: 'Requests sent to a broker and awaiting its response.',
+      labelNames: ['client', 'broker'],
+      registers,
+    }),
+    kafkaBrokerConnected: new Gauge({
+      name: 'kgw_kafka_broker_connected',
+      help: '1 when the librdkafka client is connected to the broker (state UP), else 0.',
+      labelNames: ['client', 'broker'],
+      registers,
+    }),
+    kafkaBrokerErrors: new Counter({
+      name: 'kgw_kafka_broker_errors_total',
+      help: 'Transmit and receive errors and request timeouts toward a broker.',
+      labelNames: ['client', 'broker'],
+      registers,
+    }),
+    redisCommandSeconds: new Histogram({
+      name: 'kgw_redis_command_seconds',
+      help: 'Redis command latency, by command (scripts appear as evalsha).',
+      labelNames: ['command'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+      registers,
+    }),
+    redisCommandErrors: new Counter({
+      name: 'kgw_redis_command_errors_total',
+      help: 'Redis commands that failed (connection lost, timeout, script error), by command.',
+      labelNames: ['command'],
       registers,
     }),
   };

@@ -154,13 +154,18 @@ export class PartitionStore {
     holder: string,
     entries: readonly AckEntry[],
     upTo: number | null = null,
-  ): Promise<{ acked: number; fenced: number; lowestUnacked: number }> {
+  ): Promise<{ acked: number; fenced: number; lowestUnacked: number; deadlines: number[] }> {
     const reply = (await this.#scripts.run('ack', keysOf(group, tp), [
       holder,
       upTo === null ? '' : upTo,
       ...entries.flatMap((e) => [e.offset, e.delivery]),
-    ])) as [number, number, string];
-    return { acked: Number(reply[0]), fenced: Number(reply[1]), lowestUnacked: Number(reply[2]) };
+    ])) as (number | string)[];
+    return {
+      acked: Number(reply[0]),
+      fenced: Number(reply[1]),
+      lowestUnacked: Number(reply[2]),
+      deadlines: reply.slice(3).map(Number),
+    };
   }
 
   async nack(
@@ -201,13 +206,13 @@ export class PartitionStore {
   async commitPoints(
     group: string,
     tps: readonly TopicPartition[],
-  ): Promise<{ lowestUnacked: number; committed: number }[]> {
+  ): Promise<{ lowestUnacked: number; committed: number; inFlight: number }[]> {
     const replies = await this.#scripts.batch(
       tps.map((tp) => ({ name: 'commitPoint' as const, keys: keysOf(group, tp), args: [] })),
     );
     return replies.map((r) => {
-      const [low, kc] = r as [string, string];
-      return { lowestUnacked: Number(low), committed: Number(kc) };
+      const [low, kc, inFlight] = r as [string, string, number];
+      return { lowestUnacked: Number(low), committed: Number(kc), inFlight: Number(inFlight) };
     });
   }
 
@@ -248,17 +253,21 @@ export class PartitionStore {
     instance: string,
     ttlMs: number,
     share: number,
-  ): Promise<{ released: number; held: Array<{ tp: TopicPartition; epoch: number }> }> {
-    if (tps.length === 0) return { released: 0, held: [] };
+  ): Promise<{
+    released: number;
+    moved: number;
+    held: Array<{ tp: TopicPartition; epoch: number }>;
+  }> {
+    if (tps.length === 0) return { released: 0, moved: 0, held: [] };
     const reply = (await this.#scripts.run(
       'leases',
       tps.flatMap((tp) => keysOf(group, tp)),
       [instance, Date.now(), ttlMs, share],
     )) as (number | string)[];
     const held: Array<{ tp: TopicPartition; epoch: number }> = [];
-    for (let i = 1; i < reply.length; i += 2)
+    for (let i = 2; i < reply.length; i += 2)
       held.push({ tp: tps[Number(reply[i])]!, epoch: Number(reply[i + 1]) });
-    return { released: Number(reply[0]), held };
+    return { released: Number(reply[0]), moved: Number(reply[1]), held };
   }
 
   /** Every partition the group has state for. */

@@ -7,6 +7,8 @@ export interface RedisClientOptions {
   readonly logger: Logger;
   /** Deadline for any single command, in ms. */
   readonly commandTimeoutMs: number;
+  /** Called once per command with its name, duration and whether it succeeded. */
+  readonly onCommand?: (command: string, seconds: number, ok: boolean) => void;
 }
 
 /**
@@ -29,6 +31,7 @@ export class RedisClient {
       maxRetriesPerRequest: 1,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     });
+    if (options.onCommand) instrument(this.redis, options.onCommand);
     let wasUp = false;
     this.redis.on('ready', () => {
       wasUp = true;
@@ -72,4 +75,23 @@ export class RedisClient {
       this.redis.disconnect();
     }
   }
+}
+
+type Command = Parameters<Redis['sendCommand']>[0];
+
+/** Times every command through ioredis's single entry point. */
+function instrument(
+  redis: Redis,
+  onCommand: (command: string, seconds: number, ok: boolean) => void,
+): void {
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = ((command: Command, stream?: Parameters<Redis['sendCommand']>[1]) => {
+    const started = performance.now();
+    const result = send(command, stream);
+    command.promise.then(
+      () => onCommand(command.name, (performance.now() - started) / 1000, true),
+      () => onCommand(command.name, (performance.now() - started) / 1000, false),
+    );
+    return result;
+  }) as Redis['sendCommand'];
 }

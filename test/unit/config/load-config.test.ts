@@ -50,6 +50,8 @@ describe('loadConfig', () => {
       clientRack: '',
       maxGroupClients: 64,
       sessionIdleTimeoutMs: 300000,
+      kafkaStatsIntervalMs: 15000,
+      consumerStatsIntervalMs: 15000,
     });
   });
 

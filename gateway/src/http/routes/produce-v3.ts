@@ -21,6 +21,8 @@ export interface ProduceV3Options {
   readonly maxRecordBytes: number;
   /** Records of one stream awaiting their result before the gateway stops reading the body. */
   readonly maxOutstanding: number;
+  /** Counts streams open right now (a gauge). */
+  readonly streamsOpen?: { inc(): void; dec(): void };
 }
 
 type DataType = 'JSON' | 'BINARY' | 'STRING';
@@ -135,6 +137,8 @@ export function produceV3Routes(
           throw new GatewayError('KGW_CLUSTER_NOT_FOUND', `cluster '${clusterId}' not found`);
         }
         const body = request.body as Readable;
+        options.streamsOpen?.inc();
+        reply.raw.once('close', () => options.streamsOpen?.dec());
         const out = new PassThrough();
         const first = await streamResults(request, reply.raw, body, out, produce, options);
         reply.code(first.status).type('application/json');

@@ -7,7 +7,7 @@
  * holds `share`. A partition taken over from another holder resumes from its
  * lowest unacked offset: in-flight and retry entries are cleared and
  * delivered again in order (delivery counts are kept).
- * Returns {released, partitionIndex1, epoch1, partitionIndex2, epoch2, ...} (0-based).
+ * Returns {released, movedHere, partitionIndex1, epoch1, partitionIndex2, epoch2, ...} (0-based).
  */
 export const LEASES = `
 local inst, now, ttl, share = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -18,7 +18,7 @@ for i = 0, n - 1 do
   local live = s[1] and tonumber(s[2] or '0') >= now
   if live and s[1] == inst then table.insert(mine, i) elseif not live then table.insert(free, i) end
 end
-local held, released = {}, 0
+local held, released, moved = {}, 0, 0
 for idx, i in ipairs(mine) do
   if idx > share then
     redis.call('HSET', KEYS[4 * i + 1], 'leaseExp', '0')
@@ -35,6 +35,7 @@ for _, i in ipairs(free) do
   redis.call('HINCRBY', state, 'epoch', 1)
   redis.call('HSET', state, 'lease', inst, 'leaseExp', now + ttl)
   if prev and prev ~= inst then
+    moved = moved + 1
     local low = tonumber(redis.call('HGET', state, 'next'))
     for _, key in ipairs({inflight, retry}) do
       for _, o in ipairs(redis.call('ZRANGE', key, 0, -1)) do
@@ -48,7 +49,7 @@ for _, i in ipairs(free) do
   end
   table.insert(held, i)
 end
-local out = {released}
+local out = {released, moved}
 for _, i in ipairs(held) do
   table.insert(out, i)
   table.insert(out, redis.call('HGET', KEYS[4 * i + 1], 'epoch'))

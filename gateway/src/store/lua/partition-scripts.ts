@@ -116,9 +116,12 @@ return out
 export const ACK = `${LOWEST_UNACKED}
 local holder = ARGV[1]
 local acked, fenced = 0, 0
+local deadlines = {}
 local function ack(o, want)
   local d = redis.call('HMGET', KEYS[4], 'h:' .. o, 'a:' .. o)
-  if redis.call('ZSCORE', KEYS[2], o) and d[1] == holder and (want == '0' or d[2] == want) then
+  local deadline = redis.call('ZSCORE', KEYS[2], o)
+  if deadline and d[1] == holder and (want == '0' or d[2] == want) then
+    table.insert(deadlines, deadline)
     redis.call('ZREM', KEYS[2], o)
     redis.call('HDEL', KEYS[4], 'a:' .. o, 'h:' .. o, 'e:' .. o)
     acked = acked + 1
@@ -133,7 +136,9 @@ if ARGV[2] ~= '' then
   end
 end
 for i = 3, #ARGV, 2 do ack(ARGV[i], ARGV[i + 1]) end
-return {acked, fenced, string.format('%d', lowest_unacked() or -1)}
+local out = {acked, fenced, string.format('%d', lowest_unacked() or -1)}
+for _, d in ipairs(deadlines) do table.insert(out, d) end
+return out
 `;
 
 /**
@@ -178,9 +183,9 @@ end
 return out
 `;
 
-/** Returns {lowestUnacked|-1, lastCommittedToKafka|-1}. */
+/** Returns {lowestUnacked|-1, lastCommittedToKafka|-1, inFlightCount}. */
 export const COMMIT_POINT = `${LOWEST_UNACKED}
-return {string.format('%d', lowest_unacked() or -1), redis.call('HGET', KEYS[1], 'kc') or '-1'}
+return {string.format('%d', lowest_unacked() or -1), redis.call('HGET', KEYS[1], 'kc') or '-1', redis.call('ZCARD', KEYS[2])}
 `;
 
 /** ARGV: offset committed to Kafka. Records it if higher than the last one. */
