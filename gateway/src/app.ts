@@ -75,6 +75,10 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   ) as Record<DeliveryMode, KafkaProducer>;
   produceQueues = () =>
     DELIVERY_MODES.map((delivery) => ({ delivery, ...producers[delivery].queued }));
+  for (const delivery of DELIVERY_MODES) {
+    metrics.produceQueueLimitMessages.set({ delivery }, config.produceQueueMaxMessages);
+    metrics.produceQueueLimitBytes.set({ delivery }, config.produceQueueMaxBytes);
+  }
 
   const redis = new RedisClient({
     url: config.redisUrl,
@@ -174,10 +178,12 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   });
 
   let closing: Promise<void> | undefined;
+  let readinessTimer: NodeJS.Timeout | undefined;
 
   async function shutdown(): Promise<void> {
     // STYLE.md §7: readiness 503 → stop accepting and answer in-flight → Kafka → Redis → logs.
     readiness.markClosing();
+    clearInterval(readinessTimer);
     consume.close(); // answer open long-polls now
     await http.close();
     // Flush what was accepted before disconnecting: nothing accepted is dropped silently.
@@ -196,6 +202,11 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
       redis.start();
       consumeParts.start();
       consumeParts.stats.start();
+      // Keeps kgw_dependency_up current for dashboards and alerts, not only when /readyz is asked.
+      readinessTimer = setInterval(() => void readiness.check(), 10_000);
+      readinessTimer.unref();
+      // First reading once the clients had a moment to connect.
+      setTimeout(() => void readiness.check(), 1000).unref();
       await http.listen({ host: config.httpHost, port: config.httpPort });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;

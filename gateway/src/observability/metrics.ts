@@ -35,6 +35,8 @@ export interface Metrics {
   readonly fetchRequests: Counter<'broker'>;
   readonly fetchBytes: Counter<'broker'>;
   readonly produceStreamsOpen: Gauge;
+  readonly produceQueueLimitMessages: Gauge<'delivery'>;
+  readonly produceQueueLimitBytes: Gauge<'delivery'>;
   readonly consumeAckSeconds: Histogram;
   readonly consumeLeaseMoves: Counter;
   readonly consumeSessions: Gauge<'mode'>;
@@ -216,6 +218,18 @@ export function createMetrics(
       labelNames: ['broker'],
       registers,
     }),
+    produceQueueLimitMessages: new Gauge({
+      name: 'kgw_produce_queue_limit_messages',
+      help: 'Records a producer may hold awaiting delivery before requests get 429 (KGW_PRODUCE_QUEUE_MAX_MESSAGES).',
+      labelNames: ['delivery'],
+      registers,
+    }),
+    produceQueueLimitBytes: new Gauge({
+      name: 'kgw_produce_queue_limit_bytes',
+      help: 'Bytes a producer may hold awaiting delivery before requests get 429 (KGW_PRODUCE_QUEUE_MAX_BYTES).',
+      labelNames: ['delivery'],
+      registers,
+    }),
     produceStreamsOpen: new Gauge({
       name: 'kgw_produce_streams_open',
       help: 'v3 streaming produce requests open right now.',
@@ -316,5 +330,14 @@ export function createMetrics(
   };
   metrics.buildInfo.set({ version: build.version, node: build.node }, 1);
   collectDefaultMetrics({ register: registry });
+  // prom-client names these gauges *_total, which Prometheus reserves for counters
+  // (promtool check metrics flags them); the per-type nodejs_active_* gauges remain.
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ]) {
+    registry.removeSingleMetric(name);
+  }
   return metrics;
 }
