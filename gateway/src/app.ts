@@ -16,7 +16,7 @@ import { DELIVERY_MODES, KafkaProducer, type DeliveryMode } from './kafka/produc
 import { TopicMetadataCache } from './kafka/topic-metadata-cache.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { kafkaClientStatsRecorder } from './observability/kafka-client-stats.js';
-import { createMetrics, type ConsumerSnapshot } from './observability/metrics.js';
+import { createMetrics, silence, type ConsumerSnapshot } from './observability/metrics.js';
 import { TopicLabels } from './observability/topic-labels.js';
 import { IdempotencyStore } from './store/idempotency-store.js';
 import { RedisClient } from './store/redis-client.js';
@@ -46,7 +46,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   let consumeWaiting = (): number => 0;
   let consumerSnapshot = (): ConsumerSnapshot | undefined => undefined;
   let produceQueues = (): { delivery: string; messages: number; bytes: number }[] => [];
-  const metrics = createMetrics(
+  const recording = createMetrics(
     registry,
     { version, node: process.version },
     {
@@ -55,6 +55,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
       produceQueues: () => produceQueues(),
     },
   );
+  const metrics = config.metricsEnabled ? recording : silence(recording);
   const producers = Object.fromEntries(
     DELIVERY_MODES.map((mode) => [
       mode,

@@ -231,6 +231,12 @@ export const SETTINGS = {
     'Per-group Kafka clients (for offset commits) kept open, least recently used closed first.',
     integer(1, 10_000),
   ),
+  metricsEnabled: setting(
+    'KGW_METRICS_ENABLED',
+    'true',
+    'false makes metrics record nothing (for measuring their cost); /metrics still answers.',
+    (raw) => oneOf(['true', 'false'] as const)(raw) === 'true',
+  ),
   kafkaStatsIntervalMs: setting(
     'KGW_KAFKA_STATS_INTERVAL_MS',
     '15000',

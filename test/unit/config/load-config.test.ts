@@ -50,6 +50,7 @@ describe('loadConfig', () => {
       clientRack: '',
       maxGroupClients: 64,
       sessionIdleTimeoutMs: 300000,
+      metricsEnabled: true,
       kafkaStatsIntervalMs: 15000,
       consumerStatsIntervalMs: 15000,
     });
