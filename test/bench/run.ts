@@ -15,9 +15,16 @@ import { writeDocSection } from './lib/benchmarks-doc.js';
 import { Cleanups } from './lib/cleanups.js';
 import { buildGateway, startGateway } from './lib/gateway-process.js';
 import type { Scenario } from './lib/scenario.js';
+import { consumeScenario } from './consume.js';
+import { metricsCostScenario } from './metrics-cost.js';
 import { produceScenario } from './produce.js';
 
-const SCENARIOS: ReadonlyMap<string, Scenario> = new Map([[produceScenario.name, produceScenario]]);
+const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
+  [produceScenario, consumeScenario, metricsCostScenario].map((scenario) => [
+    scenario.name,
+    scenario,
+  ]),
+);
 
 const DOC_PATH = join(REPO_ROOT, 'docs', 'BENCHMARKS.md');
 

@@ -57,6 +57,7 @@ export interface GatewayProcess {
 export async function startGateway(
   env: { readonly kafkaBrokers: string; readonly redisUrl: string },
   cleanups: Cleanups,
+  extraEnv: Readonly<Record<string, string>> = {},
 ): Promise<GatewayProcess> {
   const port = await freePort();
   const proc = spawn(process.execPath, [join('dist', 'gateway', 'src', 'main.js')], {
@@ -70,6 +71,7 @@ export async function startGateway(
       KGW_HTTP_PORT: String(port),
       KGW_GRPC_PORT: '0',
       KGW_LOG_LEVEL: 'warn',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
