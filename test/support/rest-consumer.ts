@@ -12,7 +12,8 @@ export interface ConsumedRecord {
 
 const V2 = 'application/vnd.kafka.v2+json';
 
-async function call(
+/** One request to the REST API with a Confluent v2 body (a string is sent as is); the JSON answer parsed. */
+export async function restCall(
   method: string,
   url: string,
   body?: unknown,
@@ -21,7 +22,7 @@ async function call(
   const res = await fetch(url, {
     method,
     headers: { ...(body === undefined ? {} : { 'content-type': V2 }), ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     signal: AbortSignal.timeout(60_000),
   });
   const text = await res.text();
@@ -34,7 +35,7 @@ async function ok(
   body?: unknown,
   headers?: Record<string, string>,
 ): Promise<unknown> {
-  const res = await call(method, url, body, headers);
+  const res = await restCall(method, url, body, headers);
   if (res.status >= 300)
     throw new Error(`${method} ${url} → ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
@@ -137,7 +138,7 @@ export class RestConsumer {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<{ status: number; body: unknown }> {
-    return call(method, this.path(baseUrl, rest), body, headers);
+    return restCall(method, this.path(baseUrl, rest), body, headers);
   }
 }
 

@@ -6,25 +6,10 @@ import {
   type RunningGateway,
 } from '../../support/gateway-in-process.js';
 import { closeAllClients, createTopic, uniqueName } from '../../support/kafka.js';
-import { RestConsumer, produceNumbers } from '../../support/rest-consumer.js';
+import { RestConsumer, produceNumbers, restCall } from '../../support/rest-consumer.js';
 
 const V2 = 'application/vnd.kafka.v2+json';
-
-async function send(
-  method: string,
-  url: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(url, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': V2 }), ...headers },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
-}
+const send = restCall;
 
 describe('Confluent REST v2 consumer compatibility', () => {
   let gw: RunningGateway;
