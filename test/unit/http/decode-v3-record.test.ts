@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../gateway/src/errors.js';
-import { decodeV3Record } from '../../../gateway/src/http/routes/produce-v3.js';
+import { decodeV3Record } from '../../../gateway/src/http/v3-records.js';
 
 describe('decodeV3Record', () => {
   it('decodes JSON, BINARY and STRING data, headers, partition and timestamp', () => {

@@ -1,10 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ConsumeService } from '../../core/consume-service.js';
-import type { DeliveredRecord, RecordRef } from '../../core/consume-types.js';
+import type { RecordRef } from '../../core/consume-types.js';
 import type { SessionService } from '../../core/session-service.js';
 import { GatewayError } from '../../errors.js';
-import type { SessionConfig } from '../../store/session-store.js';
 import { V2_BINARY, V2_JSON, V2_RESPONSE } from '../content-types.js';
+import { checkAccept, renderRecord, requestedPartitions } from '../consumer-wire.js';
 import { errorResponses, topicName } from './schemas.js';
 
 export interface ConsumerRouteOptions {
@@ -319,7 +319,7 @@ export function consumerRoutes(
         maxBytes: request.query.max_bytes ?? options.maxPollBytes,
       });
       reply.type(session.format === 'binary' ? V2_BINARY : V2_JSON);
-      return delivered.map((d) => render(d, session.format));
+      return delivered.map((d) => renderRecord(d, session.format));
     },
   );
 
@@ -426,88 +426,4 @@ export function consumerRoutes(
       return ackResponse(reply, result.nacked, result.fenced, 'nacked');
     },
   );
-}
-
-function checkAccept(request: FastifyRequest, session: SessionConfig): void {
-  const accept = (request.headers.accept ?? '*/*').toLowerCase();
-  const wanted = session.format === 'binary' ? V2_BINARY : V2_JSON;
-  const other = session.format === 'binary' ? V2_JSON : V2_BINARY;
-  if (accept.includes(other) && !accept.includes(wanted)) {
-    throw new GatewayError(
-      'KGW_NOT_ACCEPTABLE',
-      `this consumer's format is ${session.format}; accept ${wanted}`,
-    );
-  }
-}
-
-function render(d: DeliveredRecord, format: SessionConfig['format']): Record<string, unknown> {
-  const { record } = d;
-  const decode = (bytes: Buffer | null): unknown => {
-    if (bytes === null) return null;
-    if (format === 'binary') return bytes.toString('base64');
-    const text = bytes.toString('utf8');
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      return text; // not JSON: handed over as a string rather than failing the whole poll
-    }
-  };
-  return {
-    topic: record.topic,
-    key: decode(record.key),
-    value: decode(record.value),
-    partition: record.partition,
-    offset: record.offset,
-    headers: record.headers.map((h) => ({ name: h.name, value: h.value.toString('base64') })),
-    timestamp: record.timestamp,
-    attempt: d.attempt,
-  };
-}
-
-/** Confluent sends the partitions of GET offsets as a JSON body; a query string also works. */
-async function requestedPartitions(
-  request: FastifyRequest<{ Querystring: { partitions?: string } }>,
-): Promise<{ topic: string; partition: number }[]> {
-  if (request.query.partitions) {
-    return request.query.partitions.split(',').map((item) => {
-      const at = item.lastIndexOf(':');
-      const partition = Number(item.slice(at + 1));
-      if (at <= 0 || !Number.isInteger(partition) || partition < 0) {
-        throw new GatewayError(
-          'KGW_INVALID_REQUEST',
-          `partitions must look like topic:0,topic:1 (got '${item}')`,
-        );
-      }
-      return { topic: item.slice(0, at), partition };
-    });
-  }
-  let text = '';
-  for await (const chunk of request.raw) {
-    text += (chunk as Buffer).toString();
-    if (text.length > 1_000_000)
-      throw new GatewayError('KGW_PAYLOAD_TOO_LARGE', 'the body is too large');
-  }
-  let body: { partitions?: unknown };
-  try {
-    body = text ? (JSON.parse(text) as { partitions?: unknown }) : {};
-  } catch {
-    throw new GatewayError('KGW_MALFORMED_REQUEST', 'the body is not valid JSON');
-  }
-  const list = body.partitions;
-  if (!Array.isArray(list) || list.length === 0)
-    throw new GatewayError('KGW_INVALID_REQUEST', 'give the partitions to read');
-  return list.map((p: unknown, i) => {
-    const item = p as { topic?: unknown; partition?: unknown };
-    if (
-      typeof item?.topic !== 'string' ||
-      !Number.isInteger(item.partition) ||
-      (item.partition as number) < 0
-    ) {
-      throw new GatewayError(
-        'KGW_INVALID_REQUEST',
-        `partitions[${i}] needs a topic and a partition`,
-      );
-    }
-    return { topic: item.topic, partition: item.partition as number };
-  });
 }

@@ -2,17 +2,11 @@ import type { ServerResponse } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ProduceService } from '../../core/produce.js';
-import type {
-  DeliveryMode,
-  HeaderInput,
-  RecordInput,
-  RecordOutcome,
-  TraceContext,
-} from '../../core/produce-types.js';
+import type { DeliveryMode, RecordOutcome, TraceContext } from '../../core/produce-types.js';
 import { GatewayError, isGatewayError } from '../../errors.js';
 import { JsonStreamSplitter, type SplitItem } from '../json-stream-splitter.js';
+import { decodeV3Record, type DecodedRecord } from '../v3-records.js';
 import { OrderedResults } from '../ordered-results.js';
-import { decodeBase64, encodeJson } from '../produce-encoding.js';
 import { traceContext } from '../trace-context.js';
 import { deliveryQuery, errorResponses, idempotencyHeaders, topicName } from './schemas.js';
 
@@ -23,13 +17,6 @@ export interface ProduceV3Options {
   readonly maxOutstanding: number;
   /** Counts streams open right now (a gauge). */
   readonly streamsOpen?: { inc(): void; dec(): void };
-}
-
-type DataType = 'JSON' | 'BINARY' | 'STRING';
-
-interface V3Data {
-  type?: DataType;
-  data?: unknown;
 }
 
 const dataSchema = {
@@ -376,95 +363,3 @@ function errorResult(err: GatewayError): Result {
 }
 
 /** Validates and decodes one v3 record object. */
-interface DecodedRecord {
-  readonly record: RecordInput;
-  readonly keyType: DataType;
-  readonly valueType: DataType;
-}
-
-export function decodeV3Record(raw: unknown): DecodedRecord {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new GatewayError('KGW_INVALID_REQUEST', 'a record must be a JSON object');
-  }
-  const r = raw as Record<string, unknown>;
-  for (const field of Object.keys(r)) {
-    if (!['partition_id', 'headers', 'key', 'value', 'timestamp'].includes(field)) {
-      throw new GatewayError('KGW_INVALID_REQUEST', `unknown record field '${field}'`);
-    }
-  }
-  const key = decodeData(r.key, 'key');
-  const value = decodeData(r.value, 'value');
-  const record: { -readonly [K in keyof RecordInput]: RecordInput[K] } = {
-    key: key.bytes,
-    value: value.bytes,
-  };
-  if (r.partition_id !== undefined && r.partition_id !== null) {
-    if (!Number.isInteger(r.partition_id) || (r.partition_id as number) < 0) {
-      throw new GatewayError('KGW_INVALID_REQUEST', 'partition_id must be a non-negative integer');
-    }
-    record.partition = r.partition_id as number;
-  }
-  if (r.headers !== undefined) record.headers = decodeHeaders(r.headers);
-  if (r.timestamp !== undefined && r.timestamp !== null) {
-    const ms = typeof r.timestamp === 'string' ? Date.parse(r.timestamp) : NaN;
-    if (Number.isNaN(ms) || ms < 0)
-      throw new GatewayError('KGW_INVALID_REQUEST', 'timestamp must be an ISO 8601 date-time');
-    record.timestamp = ms;
-  }
-  return { record, keyType: key.type, valueType: value.type };
-}
-
-function decodeData(raw: unknown, field: string): { bytes: Buffer | null; type: DataType } {
-  if (raw === undefined || raw === null) return { bytes: null, type: 'JSON' };
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new GatewayError(
-      'KGW_INVALID_REQUEST',
-      `${field} must be an object like {"type":"JSON","data":…}`,
-    );
-  }
-  const { type = 'JSON', data, ...rest } = raw as V3Data & Record<string, unknown>;
-  if (Object.keys(rest).length > 0) {
-    throw new GatewayError(
-      'KGW_INVALID_REQUEST',
-      `${field} supports only type and data (schemas are not supported)`,
-    );
-  }
-  switch (type) {
-    case 'JSON':
-      return { bytes: encodeJson(data), type };
-    case 'BINARY':
-      return {
-        bytes: data === null || data === undefined ? null : decodeBase64(data, `${field}.data`),
-        type,
-      };
-    case 'STRING':
-      if (data !== null && data !== undefined && typeof data !== 'string') {
-        throw new GatewayError(
-          'KGW_INVALID_REQUEST',
-          `${field}.data must be a string for type STRING`,
-        );
-      }
-      return { bytes: data === null || data === undefined ? null : Buffer.from(data), type };
-    default:
-      throw new GatewayError('KGW_INVALID_REQUEST', `${field}.type must be JSON, BINARY or STRING`);
-  }
-}
-
-function decodeHeaders(raw: unknown): HeaderInput[] {
-  if (!Array.isArray(raw))
-    throw new GatewayError('KGW_INVALID_REQUEST', 'headers must be an array');
-  return raw.map((h: unknown, i) => {
-    const header = h as { name?: unknown; value?: unknown } | null;
-    if (typeof header?.name !== 'string' || header.name === '') {
-      throw new GatewayError(
-        'KGW_INVALID_REQUEST',
-        `headers[${i}].name must be a non-empty string`,
-      );
-    }
-    const value =
-      header.value === null || header.value === undefined
-        ? Buffer.alloc(0)
-        : decodeBase64(header.value, `headers[${i}].value`);
-    return { name: header.name, value };
-  });
-}
