@@ -71,6 +71,8 @@ describe('v3 produce against the real broker', () => {
     ).toEqual([
       ['trace', 'abc'],
       ['empty', ''],
+      // The gateway adds the request id (trace context) after the caller's headers.
+      ['x-request-id', expect.stringMatching(/^[0-9a-f-]{36}$/)],
     ]);
   });
 
