@@ -10,6 +10,8 @@ import { metadataRoutes } from './http/routes/metadata.js';
 import { produceV2Routes } from './http/routes/produce-v2.js';
 import { produceV3Routes } from './http/routes/produce-v3.js';
 import { buildHttpServer } from './http/server.js';
+import { OpenStreams } from './grpc/open-streams.js';
+import { GrpcServer } from './grpc/server.js';
 import { buildConsume } from './consume-parts.js';
 import { KafkaMetadataClient } from './kafka/metadata-client.js';
 import { DELIVERY_MODES, KafkaProducer, type DeliveryMode } from './kafka/producer.js';
@@ -32,7 +34,7 @@ export interface Gateway {
   readonly http: FastifyInstance;
   readonly logger: Logger;
   /** Starts serving; resolves with the bound ports. */
-  listen(): Promise<{ httpPort: number }>;
+  listen(): Promise<{ httpPort: number; grpcPort: number }>;
   /** Drains and closes everything, in order, within the shutdown deadline; idempotent. */
   close(): Promise<void>;
 }
@@ -145,6 +147,12 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     },
     onResult: (dependency, ok) => metrics.dependencyUp.set({ dependency }, ok ? 1 : 0),
   });
+  const consumeDefaults = {
+    ackTimeoutMs: config.ackTimeoutMs,
+    maxAttempts: config.maxAttempts,
+    requestTimeoutMs: config.consumerRequestTimeoutMs,
+    leaseTimeoutMs: config.leaseTimeoutMs,
+  };
   const http = buildHttpServer({
     logger,
     registry,
@@ -165,18 +173,32 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
       (app) =>
         consumerRoutes(app, sessionService, consume, {
           publicUrl: config.publicUrl,
-          defaults: {
-            ackTimeoutMs: config.ackTimeoutMs,
-            maxAttempts: config.maxAttempts,
-            requestTimeoutMs: config.consumerRequestTimeoutMs,
-            leaseTimeoutMs: config.leaseTimeoutMs,
-          },
+          defaults: consumeDefaults,
           maxPollTimeoutMs: config.maxPollTimeoutMs,
           maxPollRecords: config.maxPollRecords,
           maxPollBytes: config.maxPollBytes,
         }),
     ],
   });
+
+  const grpc = new GrpcServer(
+    { produce, consume, sessions: sessionService, admin },
+    {
+      logger,
+      host: config.httpHost,
+      port: config.grpcPort,
+      maxMessageBytes: config.grpcMaxMessageBytes,
+      keepaliveMs: config.grpcKeepaliveMs,
+      ...(config.grpcTlsCert && config.grpcTlsKey
+        ? { tlsCertFile: config.grpcTlsCert, tlsKeyFile: config.grpcTlsKey }
+        : {}),
+      defaults: consumeDefaults,
+      maxPollTimeoutMs: config.maxPollTimeoutMs,
+      maxPollRecords: config.maxPollRecords,
+      maxPollBytes: config.maxPollBytes,
+      streams: new OpenStreams(),
+    },
+  );
 
   let closing: Promise<void> | undefined;
   let readinessTimer: NodeJS.Timeout | undefined;
@@ -186,7 +208,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     readiness.markClosing();
     clearInterval(readinessTimer);
     consume.close(); // answer open long-polls now
-    await http.close();
+    await Promise.all([http.close(), grpc.close(Math.min(5000, config.shutdownTimeoutMs))]);
     // Flush what was accepted before disconnecting: nothing accepted is dropped silently.
     await Promise.all(
       DELIVERY_MODES.map((mode) => producers[mode].close(Math.min(5000, config.shutdownTimeoutMs))),
@@ -211,8 +233,9 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
       await http.listen({ host: config.httpHost, port: config.httpPort });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
-      logger.info({ httpPort, kafkaBrokers: config.kafkaBrokers }, 'gateway listening');
-      return { httpPort };
+      const grpcPort = await grpc.listen();
+      logger.info({ httpPort, grpcPort, kafkaBrokers: config.kafkaBrokers }, 'gateway listening');
+      return { httpPort, grpcPort };
     },
     close() {
       closing ??= withDeadline(shutdown(), config.shutdownTimeoutMs, () => {

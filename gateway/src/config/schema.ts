@@ -42,7 +42,7 @@ export const SETTINGS = {
   grpcPort: setting(
     'KGW_GRPC_PORT',
     '9090',
-    'Port for the gRPC API (0 picks a free one); no gRPC server runs yet.',
+    'gRPC port (0 picks a free one); binds KGW_HTTP_HOST too.',
     port,
   ),
   kafkaBrokers: setting(
@@ -153,6 +153,25 @@ export const SETTINGS = {
     'Distinct topic label values in metrics; later topics are counted as "other".',
     integer(0, 10_000),
   ),
+  grpcMaxMessageBytes: setting(
+    'KGW_GRPC_MAX_MESSAGE_BYTES',
+    '16777216',
+    'Largest gRPC message received or sent, in bytes.',
+    integer(1024, 1024 * 1024 * 1024),
+  ),
+  grpcKeepaliveMs: setting(
+    'KGW_GRPC_KEEPALIVE_MS',
+    '30000',
+    'gRPC keepalive ping interval on idle connections, in ms.',
+    integer(1000, 3_600_000),
+  ),
+  grpcTlsCert: setting(
+    'KGW_GRPC_TLS_CERT',
+    '',
+    'PEM certificate file for gRPC TLS (with KGW_GRPC_TLS_KEY); empty: plaintext.',
+    optional,
+  ),
+  grpcTlsKey: setting('KGW_GRPC_TLS_KEY', '', 'PEM private key file for gRPC TLS.', optional),
   publicUrl: setting(
     'KGW_PUBLIC_URL',
     'http://localhost:8080',

@@ -1,0 +1,206 @@
+import type {
+  sendUnaryData,
+  ServerDuplexStream,
+  ServerUnaryCall,
+  UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import type { AdminService } from '../core/admin.js';
+import type { ConsumeService } from '../core/consume-service.js';
+import type { ProduceService } from '../core/produce.js';
+import type { SessionService } from '../core/session-service.js';
+import { GatewayError } from '../errors.js';
+import { toServiceError } from './grpc-errors.js';
+import {
+  consumedRecord,
+  deliveryMode,
+  recordInput,
+  recordRefs,
+  recordResult,
+  sessionOptions,
+  type ProtoConsumerOptions,
+  type ProtoRecord,
+  type ProtoRecordRef,
+} from './messages.js';
+import { consumeStream, type ConsumeStreamOptions } from './consume-stream.js';
+
+export interface GrpcServices {
+  readonly produce: ProduceService;
+  readonly consume: ConsumeService;
+  readonly sessions: SessionService;
+  readonly admin: AdminService;
+}
+
+type Unary<Req> = (request: Req) => Promise<unknown>;
+
+/** Wraps a use-case call as a unary handler: result or mapped error, never a throw. */
+function unary<Req>(
+  work: Unary<Req>,
+): (call: ServerUnaryCall<Req, unknown>, callback: sendUnaryData<unknown>) => void {
+  return (call, callback) => {
+    work(call.request).then(
+      (result) => callback(null, result),
+      (err: unknown) => callback(toServiceError(err)),
+    );
+  };
+}
+
+function required(value: string | undefined, field: string): string {
+  if (!value) throw new GatewayError('KGW_INVALID_REQUEST', `${field} is required`);
+  return value;
+}
+
+/** The KafkaGateway service: each method validates, calls core/, maps the result. */
+export function gatewayHandlers(
+  services: GrpcServices,
+  options: ConsumeStreamOptions,
+): UntypedServiceImplementation {
+  const { produce, consume, sessions, admin } = services;
+  return {
+    Produce: unary(
+      async (r: {
+        topic: string;
+        records: ProtoRecord[];
+        delivery: string;
+        idempotencyKey: string;
+      }) => {
+        const result = await produce.produce({
+          topic: required(r.topic, 'topic'),
+          records: r.records.map(recordInput),
+          delivery: deliveryMode(r.delivery),
+          ...(r.idempotencyKey ? { idempotencyKey: r.idempotencyKey } : {}),
+        });
+        if (result.outcomes.length === 0)
+          throw new GatewayError('KGW_INVALID_REQUEST', 'records must not be empty');
+        return { results: result.outcomes.map(recordResult), replayed: result.replayed };
+      },
+    ),
+
+    ProduceStream: (
+      call: ServerDuplexStream<
+        { topic: string; record: ProtoRecord; delivery: string; idempotencyKey: string },
+        unknown
+      >,
+    ) => {
+      // Results go out in request order: each write waits for the ones before it.
+      let previous: Promise<void> = Promise.resolve();
+      const unregister = options.streams.add(
+        call as ServerDuplexStream<unknown, unknown>,
+        () => previous,
+      );
+      call.on('data', (r) => {
+        if (options.streams.closing) return; // not accepted: the stream ends with UNAVAILABLE
+        const outcome = produce
+          .produce({
+            topic: r.topic,
+            records: [recordInput(r.record)],
+            delivery: deliveryMode(r.delivery),
+            ...(r.idempotencyKey ? { idempotencyKey: r.idempotencyKey } : {}),
+          })
+          .then(
+            (result) => recordResult(result.outcomes[0]!),
+            (err: unknown) => {
+              const e = toServiceError(err);
+              return {
+                partition: -1,
+                offset: -1,
+                error: {
+                  code: e.metadata?.get('kgw-code')[0],
+                  message: e.details,
+                  retryable: false,
+                },
+              };
+            },
+          );
+        previous = previous.then(async () => {
+          const result = await outcome;
+          if (!call.cancelled) call.write(result);
+        });
+      });
+      call.on(
+        'end',
+        () =>
+          void previous.then(() => {
+            unregister();
+            call.end();
+          }),
+      );
+      call.on('error', unregister);
+    },
+
+    Consume: (call: ServerDuplexStream<unknown, unknown>) => consumeStream(call, services, options),
+
+    CreateConsumer: unary(
+      async (r: { group: string; name: string; options: ProtoConsumerOptions }) => {
+        const session = await sessions.create(
+          required(r.group, 'group'),
+          sessionOptions(r.options, options.defaults, r.name),
+        );
+        return { instance: session.id };
+      },
+    ),
+    DeleteConsumer: unary(async (r: { group: string; instance: string }) => {
+      await sessions.delete(required(r.group, 'group'), required(r.instance, 'instance'));
+      return {};
+    }),
+    Subscribe: unary(async (r: { group: string; instance: string; topics: string[] }) => {
+      if (r.topics.length === 0)
+        throw new GatewayError('KGW_INVALID_REQUEST', 'topics must not be empty');
+      await sessions.subscribe(required(r.group, 'group'), required(r.instance, 'instance'), {
+        kind: 'topics',
+        topics: r.topics,
+      });
+      return {};
+    }),
+    Poll: unary(
+      async (r: { group: string; instance: string; timeoutMs: number; maxRecords: number }) => {
+        const session = await sessions.get(
+          required(r.group, 'group'),
+          required(r.instance, 'instance'),
+        );
+        const records = await consume.poll(r.group, r.instance, {
+          timeoutMs: Math.min(r.timeoutMs || session.requestTimeoutMs, options.maxPollTimeoutMs),
+          maxRecords: Math.min(r.maxRecords || options.maxPollRecords, options.maxPollRecords),
+          maxBytes: options.maxPollBytes,
+        });
+        return { records: records.map(consumedRecord) };
+      },
+    ),
+    Ack: unary(async (r: { group: string; instance: string; records: ProtoRecordRef[] }) =>
+      consume.ack(
+        required(r.group, 'group'),
+        required(r.instance, 'instance'),
+        recordRefs(r.records),
+      ),
+    ),
+    Nack: unary(
+      async (r: {
+        group: string;
+        instance: string;
+        records: ProtoRecordRef[];
+        delayMs: number;
+        error: string;
+      }) =>
+        consume.nack(
+          required(r.group, 'group'),
+          required(r.instance, 'instance'),
+          recordRefs(r.records),
+          r.delayMs,
+          r.error || 'nacked',
+        ),
+    ),
+    ListTopics: unary(async () => ({ topics: await admin.topicNames() })),
+    DescribeTopic: unary(async (r: { topic: string }) => {
+      const topic = await admin.topic(required(r.topic, 'topic'));
+      return {
+        name: topic.name,
+        partitions: topic.partitions.map((p) => ({
+          partition: p.id,
+          leader: p.leader,
+          replicas: p.replicas,
+          inSyncReplicas: p.isrs,
+        })),
+      };
+    }),
+    ListBrokers: unary(async () => ({ brokers: await admin.brokers() })),
+  };
+}

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import {
+  Server,
+  ServerCredentials,
+  loadPackageDefinition,
+  type GrpcObject,
+  type ServiceClientConstructor,
+} from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Logger } from '../observability/logger.js';
+import type { ConsumeStreamOptions } from './consume-stream.js';
+import { gatewayHandlers, type GrpcServices } from './handlers.js';
+import { gatewayProtoPath, healthProtoPath } from './proto-file.js';
+
+export const SERVICE_NAME = 'kafka_gateway.v1.KafkaGateway';
+
+export interface GrpcServerOptions extends ConsumeStreamOptions {
+  readonly logger: Logger;
+  readonly host: string;
+  readonly port: number;
+  readonly maxMessageBytes: number;
+  readonly keepaliveMs: number;
+  /** PEM files; both set: TLS, neither: plaintext. */
+  readonly tlsCertFile?: string;
+  readonly tlsKeyFile?: string;
+}
+
+/** Proto loading options shared by the server and tests' clients. */
+export const PROTO_OPTIONS = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+} as const;
+
+/** The gRPC transport: the KafkaGateway service, the standard health service and server reflection. */
+export class GrpcServer {
+  readonly #server: Server;
+  readonly #health: HealthImplementation;
+  readonly #options: GrpcServerOptions;
+
+  constructor(services: GrpcServices, options: GrpcServerOptions) {
+    this.#options = options;
+    const definition = loadSync(gatewayProtoPath(), PROTO_OPTIONS);
+    const pkg = loadPackageDefinition(definition) as GrpcObject;
+    const service = ((pkg.kafka_gateway as GrpcObject).v1 as GrpcObject)
+      .KafkaGateway as ServiceClientConstructor;
+    this.#server = new Server({
+      'grpc.max_receive_message_length': options.maxMessageBytes,
+      'grpc.max_send_message_length': options.maxMessageBytes,
+      'grpc.keepalive_time_ms': options.keepaliveMs,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
+    });
+    this.#server.addService(service.service, gatewayHandlers(services, options));
+    this.#health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
+    this.#health.addToServer(this.#server);
+    // Reflection describes both services, so generic tools (grpcurl) can call health checks too.
+    new ReflectionService(
+      loadSync([gatewayProtoPath(), healthProtoPath()], PROTO_OPTIONS),
+    ).addToServer(this.#server);
+  }
+
+  /** Binds and starts serving; resolves with the bound port. */
+  listen(): Promise<number> {
+    const { host, port, tlsCertFile, tlsKeyFile } = this.#options;
+    const credentials =
+      tlsCertFile && tlsKeyFile
+        ? ServerCredentials.createSsl(null, [
+            { cert_chain: readFileSync(tlsCertFile), private_key: readFileSync(tlsKeyFile) },
+          ])
+        : ServerCredentials.createInsecure();
+    return new Promise((resolve, reject) =>
+      this.#server.bindAsync(`${host}:${port}`, credentials, (err, bound) =>
+        err ? reject(err) : resolve(bound),
+      ),
+    );
+  }
+
+  /** Health turns NOT_SERVING, then in-flight calls finish until the deadline; open streams are then cancelled (UNAVAILABLE). */
+  async close(timeoutMs: number): Promise<void> {
+    this.#health.setStatus('', 'NOT_SERVING');
+    this.#health.setStatus(SERVICE_NAME, 'NOT_SERVING');
+    await this.#options.streams.closeAll();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#options.logger.info(
+          'gRPC calls still open at the shutdown deadline: cancelling them',
+        );
+        this.#server.forceShutdown();
+        resolve();
+      }, timeoutMs);
+      timer.unref();
+      this.#server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
