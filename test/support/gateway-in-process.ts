@@ -6,6 +6,8 @@ import { loadConfig } from '../../gateway/src/config/load-config.js';
 export interface RunningGateway {
   readonly gateway: Gateway;
   readonly url: string;
+  /** host:port of the gRPC server. */
+  readonly grpcAddress: string;
   close(): Promise<void>;
 }
 
@@ -28,10 +30,11 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ru
   const gateway = buildGateway(config, {
     logger: pino({ level: process.env.KGW_TEST_LOG_LEVEL ?? 'silent' }),
   });
-  const { httpPort } = await gateway.listen();
+  const { httpPort, grpcPort } = await gateway.listen();
   const handle: RunningGateway = {
     gateway,
     url: `http://127.0.0.1:${httpPort}`,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
     close: async () => {
       running.delete(handle);
       await gateway.close();
