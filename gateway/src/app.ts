@@ -46,6 +46,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   const version = packageVersion();
   // Probes are read at scrape time; they are wired once the parts below exist.
   let consumeWaiting = (): number => 0;
+  let written = (_topic: string, _partition: number, _offset: number): void => undefined;
   let consumerSnapshot = (): ConsumerSnapshot | undefined => undefined;
   let produceQueues = (): { delivery: string; messages: number; bytes: number }[] => [];
   const recording = createMetrics(
@@ -119,6 +120,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     maxRecordBytes: config.maxRecordBytes,
     connectTimeoutMs: config.readyTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
+    onWritten: (topic, partition, offset) => written(topic, partition, offset),
   });
   const consumeParts = buildConsume(
     config,
@@ -131,6 +133,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   );
   const { sessionService, consume } = consumeParts;
   consumeWaiting = () => consume.waiting;
+  written = (topic, partition, offset) => consumeParts.tail.notify(topic, partition, offset + 1);
   consumerSnapshot = () => consumeParts.stats.snapshot;
   const admin = new AdminService({
     client: kafkaMetadata,

@@ -59,7 +59,8 @@ export function buildConsume(
   });
   const committer = new OffsetCommitter(partitions, groupClients, sessions);
   const wake = new WakeChannel(config.redisUrl, logger);
-  const tail = new TailWatcher(kafkaMetadata, 100, logger);
+  // 50 ms: the longest a waiting long-poll takes to notice records produced elsewhere.
+  const tail = new TailWatcher(kafkaMetadata, 50, logger);
   const deadLetter = new DeadLetterWriter({
     partitions,
     fetcher,
@@ -135,6 +136,7 @@ export function buildConsume(
     committer,
     deadLetter,
     stats,
+    tail,
     start(): void {
       wake.start();
     },

@@ -47,6 +47,9 @@ interface Owned {
   readonly lease: { owner: string; epoch: number } | null;
 }
 
+/** How long a read waits for records Kafka already reported (the first one is usually there at once). */
+const FETCH_WAIT_MS = 200;
+
 /** Long-poll, ack, nack and commit for consumer sessions whose state lives in Redis. */
 export class ConsumeService {
   readonly #deps: ConsumeServiceDeps;
@@ -338,21 +341,34 @@ export class ConsumeService {
     };
   }
 
-  /** New records from `next`, but only when Kafka may have some: idle polls cost no fetch. */
+  /**
+   * New records from `next`, only when Kafka has some (idle polls cost no
+   * fetch), asking for no more than the log holds, so the read returns as soon
+   * as they arrived instead of waiting out a timeout.
+   */
   async #freshRecords(tp: TopicPartition, next: number, max: number): Promise<FetchedRecord[]> {
-    const known = this.#deps.tail.high(tp.topic, tp.partition, 1000);
-    if (known !== undefined && known <= next) return [];
-    const records = await this.#deps.fetcher.read(tp.topic, tp.partition, next, max, 0);
-    if (records.length === 0 && known === undefined) {
-      const { high } = await this.#deps.metadataClient.watermarks(
-        tp.topic,
-        tp.partition,
-        this.#deps.kafkaTimeoutMs,
-      );
-      this.#deps.tail.observe(tp.topic, tp.partition, high);
-      if (high > next) return this.#deps.fetcher.read(tp.topic, tp.partition, next, max, 100);
+    let high = this.#deps.tail.high(tp.topic, tp.partition, 1000);
+    if (high === undefined || high <= next) {
+      // Unknown or seemingly nothing new: ask Kafka (cached for a second by the watcher).
+      if (high === undefined) {
+        high = (
+          await this.#deps.metadataClient.watermarks(
+            tp.topic,
+            tp.partition,
+            this.#deps.kafkaTimeoutMs,
+          )
+        ).high;
+        this.#deps.tail.observe(tp.topic, tp.partition, high);
+      }
+      if (high <= next) return [];
     }
-    return records;
+    return this.#deps.fetcher.read(
+      tp.topic,
+      tp.partition,
+      next,
+      Math.min(max, high - next),
+      FETCH_WAIT_MS,
+    );
   }
 
   async #owned(session: SessionConfig): Promise<Owned[]> {

@@ -59,6 +59,8 @@ export interface ProduceServiceDeps {
   readonly connectTimeoutMs: number;
   /** Safety net over the whole request; every step below it already has a shorter deadline. */
   readonly requestTimeoutMs: number;
+  /** Called for every written record (e.g. to wake local long-polls of that partition). */
+  readonly onWritten?: (topic: string, partition: number, offset: number) => void;
 }
 
 /** Metric children bound to their labels once, so the per-record cost is a plain increment. */
@@ -260,6 +262,7 @@ export class ProduceService {
     const started = performance.now();
     try {
       const delivered = await producer.send(record);
+      this.#deps.onWritten?.(command.topic, delivered.partition, delivered.offset);
       const m = this.#okMetrics(topicLabel, command.delivery, leader);
       m.records.inc();
       m.bytes.inc(record.size);

@@ -41,6 +41,16 @@ export class TailWatcher {
     this.#highs.set(`${topic}:${partition}`, { high, at: Date.now() });
   }
 
+  /** This instance just wrote up to `high`: wake its waiting polls at once instead of at the next tick. */
+  notify(topic: string, partition: number, high: number): void {
+    const key = `${topic}:${partition}`;
+    const seen = this.#highs.get(key);
+    if (!seen || seen.high < high) this.#highs.set(key, { high, at: Date.now() });
+    for (const w of this.#watches) {
+      if (w.partition === partition && w.topic === topic && high > w.after) w.wake();
+    }
+  }
+
   /** Wakes `wake` once any partition's high watermark passes its offset; returns the cancel function. */
   watch(
     positions: ReadonlyArray<{ topic: string; partition: number; after: number }>,

@@ -176,7 +176,8 @@ export class GroupClients {
       },
       {},
     );
-    consumer.setDefaultConsumeTimeout(50);
+    // Polled only to receive commit callbacks: short rounds, so a commit costs ~ one broker round trip.
+    consumer.setDefaultConsumeTimeout(2);
     consumer.on('event.error', (err) =>
       this.#options.logger.debug({ err, group }, 'group client error'),
     );
