@@ -33,8 +33,8 @@ interface Slot {
   readonly consumer: Kafka.KafkaConsumer;
   readonly connection: LazyConnection;
   busy: Promise<void>;
-  /** The one partition assigned and the offset librdkafka will return next. */
-  assigned: { topic: string; partition: number; position: number } | null;
+  /** Assigned partitions ("topic\0partition") and the offset librdkafka returns next for each. */
+  readonly positions: Map<string, { topic: string; partition: number; offset: number }>;
   lastUsed: number;
 }
 
@@ -83,7 +83,7 @@ export class RecordFetcher {
         consumer,
         connection: new LazyConnection(consumer),
         busy: Promise.resolve(),
-        assigned: null,
+        positions: new Map(),
         lastUsed: 0,
       };
     });
@@ -99,9 +99,9 @@ export class RecordFetcher {
       for (const slot of this.#slots) {
         if (Date.now() - slot.lastUsed < 2000 || !slot.consumer.isConnected()) continue;
         void this.#withSlot(slot, async () => {
-          if (slot.assigned) {
+          if (slot.positions.size > 0) {
             slot.consumer.unassign();
-            slot.assigned = null;
+            slot.positions.clear();
           }
           slot.consumer.setDefaultConsumeTimeout(1);
           await new Promise<void>((resolve) => slot.consumer.consume(1, () => resolve()));
@@ -216,30 +216,29 @@ export class RecordFetcher {
   ): Promise<FetchedRecord[]> {
     try {
       await slot.connection.ensure(5000);
-      const a = slot.assigned;
-      if (!a || a.topic !== topic || a.partition !== partition || a.position !== offset) {
-        if (a) slot.consumer.unassign();
-        slot.consumer.assign([{ topic, partition, offset }]);
-        slot.assigned = { topic, partition, position: offset };
-      }
+      await this.#position(slot, topic, partition, offset);
       slot.consumer.setDefaultConsumeTimeout(Math.max(1, waitMs));
-      const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>
-        slot.consumer.consume(maxRecords, (err, batch) =>
-          err ? reject(translateKafkaError(err, 'fetch records')) : resolve(batch),
-        ),
-      );
       const records: FetchedRecord[] = [];
-      for (const m of messages) {
-        if (m.topic !== topic || m.partition !== partition || m.offset < offset) continue;
-        const record = toRecord(m);
-        records.push(record);
-        this.#remember(record);
+      // Other assigned partitions' records arrive too: they go to the cache for their readers.
+      for (let round = 0; round < 3 && records.length === 0; round += 1) {
+        const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>
+          slot.consumer.consume(maxRecords, (err, batch) =>
+            err ? reject(translateKafkaError(err, 'fetch records')) : resolve(batch),
+          ),
+        );
+        for (const m of messages) {
+          const record = toRecord(m);
+          this.#remember(record);
+          const position = slot.positions.get(tpKey(m.topic, m.partition));
+          if (position && m.offset >= position.offset) position.offset = m.offset + 1;
+          if (m.topic === topic && m.partition === partition && m.offset >= offset)
+            records.push(record);
+        }
+        if (messages.length < maxRecords) break; // nothing more is ready right now
       }
-      if (records.length > 0)
-        slot.assigned = { topic, partition, position: records[records.length - 1]!.offset + 1 };
       return records;
     } catch (err) {
-      slot.assigned = null;
+      slot.positions.clear();
       try {
         slot.consumer.unassign();
       } catch {
@@ -247,6 +246,39 @@ export class RecordFetcher {
       }
       throw err;
     }
+  }
+
+  /**
+   * Makes librdkafka's next record for the partition the one at `offset`:
+   * keeps it when already there (the prefetched data stays useful), seeks
+   * within the assignment, or adds the partition to it (dropping the least
+   * recently added one past MAX_ASSIGNED_PER_FETCHER).
+   */
+  async #position(slot: Slot, topic: string, partition: number, offset: number): Promise<void> {
+    const key = tpKey(topic, partition);
+    const current = slot.positions.get(key);
+    if (current?.offset === offset) return;
+    if (current) {
+      await new Promise<void>((resolve, reject) =>
+        slot.consumer.seek({ topic, partition, offset }, 1000, (err) =>
+          err ? reject(translateKafkaError(err, 'seek')) : resolve(),
+        ),
+      );
+      current.offset = offset;
+      return;
+    }
+    slot.positions.set(key, { topic, partition, offset });
+    while (slot.positions.size > MAX_ASSIGNED_PER_FETCHER) {
+      slot.positions.delete(slot.positions.keys().next().value as string);
+    }
+    // Reassigning with every partition's own position keeps the others where they were.
+    slot.consumer.assign(
+      [...slot.positions.values()].map((p) => ({
+        topic: p.topic,
+        partition: p.partition,
+        offset: p.offset,
+      })),
+    );
   }
 
   #remember(record: FetchedRecord): void {
@@ -285,6 +317,13 @@ export class RecordFetcher {
     );
     this.#cache.clear();
   }
+}
+
+/** Partitions one fetcher keeps assigned; each keeps prefetching, so this bounds memory too. */
+const MAX_ASSIGNED_PER_FETCHER = 32;
+
+function tpKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
 }
 
 function cacheKey(topic: string, partition: number, offset: number): string {
