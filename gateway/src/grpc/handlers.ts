@@ -30,14 +30,19 @@ export interface GrpcServices {
   readonly admin: AdminService;
 }
 
-type Unary<Req> = (request: Req) => Promise<unknown>;
+/** Milliseconds left before the client's deadline (Infinity without one). */
+type Remaining = () => number;
+type Unary<Req> = (request: Req, remaining: Remaining) => Promise<unknown>;
 
 /** Wraps a use-case call as a unary handler: result or mapped error, never a throw. */
 function unary<Req>(
   work: Unary<Req>,
 ): (call: ServerUnaryCall<Req, unknown>, callback: sendUnaryData<unknown>) => void {
   return (call, callback) => {
-    work(call.request).then(
+    const deadline = call.getDeadline();
+    const at = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+    const remaining = (): number => (Number.isFinite(at) ? at - Date.now() : Infinity);
+    work(call.request, remaining).then(
       (result) => callback(null, result),
       (err: unknown) => callback(toServiceError(err)),
     );
@@ -152,13 +157,24 @@ export function gatewayHandlers(
       return {};
     }),
     Poll: unary(
-      async (r: { group: string; instance: string; timeoutMs: number; maxRecords: number }) => {
+      async (
+        r: { group: string; instance: string; timeoutMs: number; maxRecords: number },
+        remaining,
+      ) => {
         const session = await sessions.get(
           required(r.group, 'group'),
           required(r.instance, 'instance'),
         );
         const records = await consume.poll(r.group, r.instance, {
-          timeoutMs: Math.min(r.timeoutMs || session.requestTimeoutMs, options.maxPollTimeoutMs),
+          // Answer (possibly with no records) before the client's deadline rather than after it.
+          timeoutMs: Math.max(
+            0,
+            Math.min(
+              r.timeoutMs || session.requestTimeoutMs,
+              options.maxPollTimeoutMs,
+              remaining() - 100,
+            ),
+          ),
           maxRecords: Math.min(r.maxRecords || options.maxPollRecords, options.maxPollRecords),
           maxBytes: options.maxPollBytes,
         });

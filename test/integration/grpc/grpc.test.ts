@@ -1,4 +1,4 @@
-import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
+import { Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   closeAllGateways,
@@ -246,6 +246,32 @@ describe('gRPC API against the real broker and Redis', () => {
     });
     expect(acked.acked).toBe(2);
     expect(await rest.committed(gw.url, topic, [0])).toEqual([4]);
+  });
+
+  it('honours the client deadline: a long poll answers (empty) just before it instead of failing', async () => {
+    const topic = await createTopic();
+    const g = uniqueName('g');
+    const created = await unary<{ instance: string }>(client, 'CreateConsumer', { group: g });
+    await unary(client, 'Subscribe', { group: g, instance: created.instance, topics: [topic] });
+    const started = Date.now();
+    const result = await new Promise<{ records: unknown[] }>((resolve, reject) =>
+      (
+        client.Poll as (
+          r: unknown,
+          m: Metadata,
+          o: { deadline: number },
+          cb: (e: unknown, v: { records: unknown[] }) => void,
+        ) => void
+      ).call(
+        client,
+        { group: g, instance: created.instance, timeoutMs: 10_000 },
+        new Metadata(),
+        { deadline: Date.now() + 1500 },
+        (err, value) => (err ? reject(err) : resolve(value)),
+      ),
+    );
+    expect(result.records).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(1500);
   });
 
   it('answers the standard health service', async () => {
