@@ -60,7 +60,7 @@ export function consumeStream(
   const fail = (err: unknown): void => {
     if (closed) return;
     closed = true;
-    call.destroy(toServiceError(err) as Error);
+    call.emit('error', toServiceError(err));
   };
 
   const pump = async (): Promise<void> => {

@@ -28,8 +28,8 @@ export class OpenStreams {
         const err = toServiceError(
           new GatewayError('KGW_SHUTTING_DOWN', 'this instance is shutting down; reconnect'),
         );
-        if (!call.cancelled)
-          call.destroy(Object.assign(new Error(err.details), { ...err, code: status.UNAVAILABLE }));
+        // grpc-js ends a server stream with a status when the stream emits 'error'.
+        if (!call.cancelled) call.emit('error', { ...err, code: status.UNAVAILABLE });
       }),
     );
     this.#streams.clear();
