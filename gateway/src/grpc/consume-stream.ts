@@ -82,8 +82,11 @@ export function consumeStream(
     }
   };
 
+  // Messages are handled one after another: a credit sent right behind the open
+  // waits for the session, and acks never overtake each other.
+  let queue: Promise<void> = Promise.resolve();
   call.on('data', (message: ConsumeRequest) => {
-    void (async () => {
+    queue = queue.then(async () => {
       try {
         if (message.kind === 'open') {
           if (session)
@@ -135,7 +138,7 @@ export function consumeStream(
       } catch (err) {
         fail(err);
       }
-    })();
+    });
   });
   const stop = (): void => {
     closed = true;

@@ -130,6 +130,7 @@ export function gatewayHandlers(
           }),
       );
       call.on('error', unregister);
+      call.on('cancelled', unregister); // grpc-js emits only this for a cancelled call
     },
 
     Consume: (call: ServerDuplexStream<unknown, unknown>) => consumeStream(call, services, options),

@@ -189,6 +189,32 @@ describe('gRPC API against the real broker and Redis', () => {
     stream.call.end();
   });
 
+  it('accepts credit written right behind the open, before the session exists', async () => {
+    const topic = await createTopic();
+    await produceNumbers(gw.url, topic, 3);
+    const stream = new ConsumeCall(client);
+    stream.send({
+      open: { group: uniqueName('g'), topics: [topic], options: { autoOffsetReset: 'earliest' } },
+    });
+    stream.send({ credit: { records: 3 } });
+    await stream.until('record', 3);
+    expect(stream.records().map((r) => r.offset)).toEqual([0, 1, 2]);
+    stream.call.end();
+  });
+
+  it('ends a stream that starts without an open with FAILED_PRECONDITION and KGW_CONSUMER_STATE', async () => {
+    const call = (client.Consume as () => ClientDuplexStream<unknown, ConsumeResponse>).call(
+      client,
+    );
+    const failed = new Promise<ServiceError>((resolve) =>
+      call.on('error', (e: ServiceError) => resolve(e)),
+    );
+    call.write({ credit: { records: 1 } });
+    const err = await failed;
+    expect(err.code).toBe(9);
+    expect(err.metadata.get('kgw-code')).toEqual(['KGW_CONSUMER_STATE']);
+  });
+
   it('leaves the records of a killed stream to their ack timeout, then delivers them again', async () => {
     const topic = await createTopic();
     await produceNumbers(gw.url, topic, 3);
