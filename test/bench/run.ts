@@ -16,11 +16,12 @@ import { Cleanups } from './lib/cleanups.js';
 import { buildGateway, startGateway } from './lib/gateway-process.js';
 import type { Scenario } from './lib/scenario.js';
 import { consumeScenario } from './consume.js';
+import { grpcScenario } from './grpc.js';
 import { metricsCostScenario } from './metrics-cost.js';
 import { produceScenario } from './produce.js';
 
 const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [produceScenario, consumeScenario, metricsCostScenario].map((scenario) => [
+  [produceScenario, consumeScenario, metricsCostScenario, grpcScenario].map((scenario) => [
     scenario.name,
     scenario,
   ]),
