@@ -200,6 +200,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
       maxPollRecords: config.maxPollRecords,
       maxPollBytes: config.maxPollBytes,
       streams: new OpenStreams(),
+      metrics,
     },
   );
 

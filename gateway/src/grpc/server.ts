@@ -12,6 +12,8 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '../observability/logger.js';
 import type { ConsumeStreamOptions } from './consume-stream.js';
 import { gatewayHandlers, type GrpcServices } from './handlers.js';
+import { instrument } from './instrument.js';
+import type { Metrics } from '../observability/metrics.js';
 import { gatewayProtoPath, healthProtoPath } from './proto-file.js';
 
 export const SERVICE_NAME = 'kafka_gateway.v1.KafkaGateway';
@@ -25,6 +27,7 @@ export interface GrpcServerOptions extends ConsumeStreamOptions {
   /** PEM files; both set: TLS, neither: plaintext. */
   readonly tlsCertFile?: string;
   readonly tlsKeyFile?: string;
+  readonly metrics?: Metrics;
 }
 
 /** Proto loading options shared by the server and tests' clients. */
@@ -55,7 +58,11 @@ export class GrpcServer {
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
     });
-    this.#server.addService(service.service, gatewayHandlers(services, options));
+    const handlers = gatewayHandlers(services, options);
+    this.#server.addService(
+      service.service,
+      options.metrics ? instrument(handlers, options.metrics) : handlers,
+    );
     this.#health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
     this.#health.addToServer(this.#server);
     // Reflection describes both services, so generic tools (grpcurl) can call health checks too.

@@ -85,6 +85,9 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
         method: request.method,
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
+        // Declared lengths; a streamed (chunked) body has none.
+        bytesIn: Number(request.headers['content-length'] ?? 0),
+        bytesOut: Number(reply.getHeader('content-length') ?? 0),
       },
       'request',
     );

@@ -35,6 +35,9 @@ export interface Metrics {
   readonly fetchRequests: Counter<'broker'>;
   readonly fetchBytes: Counter<'broker'>;
   readonly produceStreamsOpen: Gauge;
+  readonly grpcRequests: Counter<'method' | 'code'>;
+  readonly grpcRequestDuration: Histogram<'method'>;
+  readonly grpcStreamsOpen: Gauge<'method'>;
   readonly produceQueueLimitMessages: Gauge<'delivery'>;
   readonly produceQueueLimitBytes: Gauge<'delivery'>;
   readonly consumeAckSeconds: Histogram;
@@ -216,6 +219,25 @@ export function createMetrics(
       name: 'kgw_fetch_bytes_total',
       help: 'Bytes the shared fetchers received, by broker id (from librdkafka statistics).',
       labelNames: ['broker'],
+      registers,
+    }),
+    grpcRequests: new Counter({
+      name: 'kgw_grpc_requests_total',
+      help: 'gRPC calls answered, by method and status code name (streams counted when they end).',
+      labelNames: ['method', 'code'],
+      registers,
+    }),
+    grpcRequestDuration: new Histogram({
+      name: 'kgw_grpc_request_duration_seconds',
+      help: 'Latency of unary gRPC calls, by method.',
+      labelNames: ['method'],
+      buckets: [...LATENCY_BUCKETS],
+      registers,
+    }),
+    grpcStreamsOpen: new Gauge({
+      name: 'kgw_grpc_streams_open',
+      help: 'gRPC streams (ProduceStream, Consume) open right now.',
+      labelNames: ['method'],
       registers,
     }),
     produceQueueLimitMessages: new Gauge({

@@ -3,6 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
 import {
@@ -13,6 +14,7 @@ import {
 } from '../../support/gateway-in-process.js';
 import { closeAllClients, createTopic, uniqueName } from '../../support/kafka.js';
 import { freePort } from '../../support/ports.js';
+import { closeAllGrpcClients, gatewayClient, unary } from '../../support/grpc-client.js';
 import { PrometheusServer } from '../../support/prometheus.js';
 import { RestConsumer, produceNumbers } from '../../support/rest-consumer.js';
 import { REPO_ROOT } from '../../support/stack.js';
@@ -111,6 +113,23 @@ describe('dashboards and alerts against a real Prometheus scraping gateways unde
     expect(stream.status).toBe(200);
     await stream.text();
 
+    // gRPC: a unary call and a stream, so the gRPC panels have data.
+    const grpc = gatewayClient(a.grpcAddress);
+    await unary(grpc, 'Produce', { topic, records: [{ value: Buffer.from('g') }] });
+    const grpcStream = (grpc.ProduceStream as () => ClientDuplexStream<unknown, unknown>).call(
+      grpc,
+    );
+    const grpcStreamDone = new Promise<void>((resolve) =>
+      grpcStream.on('end', resolve).on('error', () => resolve()),
+    );
+    grpcStream.on('data', () => undefined);
+    grpcStream.write({ topic, record: { value: Buffer.from('s') } });
+    grpcStream.end();
+    await grpcStreamDone;
+    // An open stream for kgw_grpc_streams_open, closed with the gateways.
+    const open = (grpc.ProduceStream as () => ClientDuplexStream<unknown, unknown>).call(grpc);
+    open.on('error', () => undefined);
+
     // Consume: deliveries and acks that commit offsets (lag), on both instances.
     const s = await RestConsumer.create(a.url, uniqueName('g'));
     await s.subscribe(a.url, [topic]);
@@ -130,6 +149,7 @@ describe('dashboards and alerts against a real Prometheus scraping gateways unde
   });
 
   afterAll(async () => {
+    closeAllGrpcClients();
     await prometheus?.stop();
     await closeAllGateways();
     await closeAllClients();
