@@ -7,8 +7,9 @@ import type {
 import type { AdminService } from '../core/admin.js';
 import type { ConsumeService } from '../core/consume-service.js';
 import type { ProduceService } from '../core/produce.js';
+import type { RecordOutcome } from '../core/produce-types.js';
 import type { SessionService } from '../core/session-service.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, isGatewayError } from '../errors.js';
 import { toServiceError } from './grpc-errors.js';
 import {
   consumedRecord,
@@ -92,34 +93,100 @@ export function gatewayHandlers(
         call as ServerDuplexStream<unknown, unknown>,
         () => previous,
       );
+      const failed = (err: unknown): Record<string, unknown> => {
+        const e = toServiceError(err);
+        return {
+          partition: -1,
+          offset: -1,
+          error: { code: e.metadata?.get('kgw-code')[0], message: e.details, retryable: false },
+        };
+      };
+      const emit = (outcome: Promise<Record<string, unknown>>): void => {
+        previous = previous
+          .then(async () => {
+            const result = await outcome;
+            if (!call.cancelled) call.write(result);
+          })
+          .catch(() => undefined); // a broken write must not stall the results behind it
+      };
+      // Records arriving in the same event-loop turn for one topic and mode are
+      // produced as one batch (one metadata lookup and admission check), like v3 chunks.
+      let batch:
+        | {
+            topic: string;
+            delivery: string;
+            records: ProtoRecord[];
+            waiters: {
+              resolve: (o: readonly RecordOutcome[]) => void;
+              reject: (err: unknown) => void;
+            }[];
+          }
+        | undefined;
+      const flush = (): void => {
+        const b = batch;
+        batch = undefined;
+        if (!b) return;
+        const delivery = deliveryMode(b.delivery);
+        const inputs = b.records.map(recordInput);
+        const outcomes: Promise<readonly RecordOutcome[]> = produce
+          .produce({ topic: b.topic, records: inputs, delivery })
+          .then((result) => result.outcomes)
+          .catch((err: unknown) => {
+            // One record's unknown partition fails the batch: answer each record on its own.
+            if (
+              !isGatewayError(err) ||
+              err.code !== 'KGW_PARTITION_NOT_FOUND' ||
+              inputs.length === 1
+            )
+              throw err;
+            return Promise.all(
+              inputs.map((record) =>
+                produce.produce({ topic: b.topic, records: [record], delivery }).then(
+                  (r) => r.outcomes[0]!,
+                  (e: unknown): RecordOutcome => {
+                    const g = isGatewayError(e)
+                      ? e
+                      : new GatewayError('KGW_INTERNAL', 'internal error');
+                    return { ok: false, partition: null, code: g.code, message: g.message };
+                  },
+                ),
+              ),
+            );
+          });
+        outcomes.then(
+          (o) => b.waiters.forEach((w) => w.resolve(o)),
+          (err: unknown) => b.waiters.forEach((w) => w.reject(err)),
+        );
+      };
       call.on('data', (r) => {
         if (options.streams.closing) return; // not accepted: the stream ends with UNAVAILABLE
-        const outcome = produce
-          .produce({
-            topic: r.topic,
-            records: [recordInput(r.record)],
-            delivery: deliveryMode(r.delivery),
-            ...(r.idempotencyKey ? { idempotencyKey: r.idempotencyKey } : {}),
-          })
-          .then(
-            (result) => recordResult(result.outcomes[0]!),
-            (err: unknown) => {
-              const e = toServiceError(err);
-              return {
-                partition: -1,
-                offset: -1,
-                error: {
-                  code: e.metadata?.get('kgw-code')[0],
-                  message: e.details,
-                  retryable: false,
-                },
-              };
-            },
+        if (r.idempotencyKey) {
+          // Keyed records keep their own request, so each key covers exactly one record.
+          emit(
+            produce
+              .produce({
+                topic: r.topic,
+                records: [recordInput(r.record)],
+                delivery: deliveryMode(r.delivery),
+                idempotencyKey: r.idempotencyKey,
+              })
+              .then((result) => recordResult(result.outcomes[0]!), failed),
           );
-        previous = previous.then(async () => {
-          const result = await outcome;
-          if (!call.cancelled) call.write(result);
-        });
+          return;
+        }
+        if (batch && (batch.topic !== r.topic || batch.delivery !== r.delivery)) flush();
+        if (!batch) {
+          batch = { topic: r.topic, delivery: r.delivery, records: [], waiters: [] };
+          setImmediate(flush);
+        }
+        const index = batch.records.length;
+        batch.records.push(r.record);
+        emit(
+          // (Not a promise of a promise: a resolved promise would be adopted, not passed on.)
+          new Promise<readonly RecordOutcome[]>((resolve, reject) =>
+            batch!.waiters.push({ resolve, reject }),
+          ).then((o) => recordResult(o[index]!), failed),
+        );
       });
       call.on(
         'end',

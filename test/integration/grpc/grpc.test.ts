@@ -131,7 +131,7 @@ describe('gRPC API against the real broker and Redis', () => {
     expect((err as ServiceError).metadata.get('kgw-code')).toEqual(['KGW_TOPIC_NOT_FOUND']);
   });
 
-  it('streams produce results back one per record, in order', async () => {
+  it('streams produce results back one per record, in order, a bad record failing alone', async () => {
     const topic = await createTopic();
     const call = (client.ProduceStream as () => ClientDuplexStream<unknown, RecordResult>).call(
       client,
@@ -142,13 +142,19 @@ describe('gRPC API against the real broker and Redis', () => {
       call.on('end', resolve);
       call.on('error', reject);
     });
-    for (let i = 0; i < 200; i += 1) call.write({ topic, record: { value: Buffer.from(`r${i}`) } });
+    for (let i = 0; i < 200; i += 1) {
+      if (i === 100) call.write({ topic, record: { value: Buffer.from('bad'), partition: 99 } });
+      call.write({ topic, record: { value: Buffer.from(`r${i}`) } });
+    }
     call.write({ topic: `missing-${Date.now()}`, record: { value: Buffer.from('x') } });
     call.end();
     await done;
-    expect(results).toHaveLength(201);
-    expect(results.slice(0, 200).map((r) => r.offset)).toEqual([...Array(200).keys()]);
-    expect(results[200]!.error).toMatchObject({ code: 'KGW_TOPIC_NOT_FOUND' });
+    expect(results).toHaveLength(202);
+    expect(results[100]!.error).toMatchObject({ code: 'KGW_PARTITION_NOT_FOUND' });
+    const good = results.filter((_, i) => i !== 100 && i !== 201);
+    expect(good.every((r) => !r.error)).toBe(true);
+    expect(good.map((r) => r.offset)).toEqual([...Array(200).keys()]);
+    expect(results[201]!.error).toMatchObject({ code: 'KGW_TOPIC_NOT_FOUND' });
   });
 
   it('consumes on a stream within the granted credit, with acks and nacks on the same stream', async () => {
