@@ -61,8 +61,14 @@ export class ConsumeService {
   }
 
   /** Long-polls: answers as soon as records are claimed, or with none at the timeout. */
-  async poll(group: string, id: string, options: PollOptions): Promise<DeliveredRecord[]> {
-    const session = await this.#deps.sessionService.get(group, id);
+  async poll(
+    group: string,
+    id: string,
+    options: PollOptions,
+    /** The session when the caller already read it (saves a Redis round trip). */
+    known?: SessionConfig,
+  ): Promise<DeliveredRecord[]> {
+    const session = known ?? (await this.#deps.sessionService.get(group, id));
     if (await this.#deps.sessions.groupInUse(group)) {
       throw new GatewayError(
         'KGW_GROUP_IN_USE',
@@ -222,7 +228,7 @@ export class ConsumeService {
     wakeAt: number | null;
     positions: Array<TopicPartition & { after: number }>;
   }> {
-    const { partitions, sessions } = this.#deps;
+    const { partitions } = this.#deps;
     const now = Date.now();
     const owned = await this.#owned(session);
     if (owned.length === 0) return { records: [], wakeAt: null, positions: [] };
@@ -331,8 +337,6 @@ export class ConsumeService {
           );
         });
     }
-    await sessions.touch(session.group, session.id, session.leaseTimeoutMs).catch(() => undefined);
-
     const wakes = states.map((s) => s.nextWakeAt).filter((w): w is number => w !== null);
     return {
       records,
@@ -374,10 +378,11 @@ export class ConsumeService {
   async #owned(session: SessionConfig): Promise<Owned[]> {
     const { sessionService, partitions, sessions } = this.#deps;
     const subscription = await sessionService.partitionsOf(session);
+    // Marks the session alive (once per attempt) and counts the live ones for the fair share.
+    const live = await sessions.touch(session.group, session.id, session.leaseTimeoutMs);
     if (subscription.manual || session.mode === 'shared') {
       return subscription.partitions.map((tp) => ({ tp, lease: null }));
     }
-    const live = await sessions.touch(session.group, session.id, session.leaseTimeoutMs);
     const share = Math.ceil(subscription.partitions.length / Math.max(1, live));
     const leases = await partitions.leases(
       session.group,

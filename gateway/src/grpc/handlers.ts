@@ -233,19 +233,24 @@ export function gatewayHandlers(
           required(r.group, 'group'),
           required(r.instance, 'instance'),
         );
-        const records = await consume.poll(r.group, r.instance, {
-          // Answer (possibly with no records) before the client's deadline rather than after it.
-          timeoutMs: Math.max(
-            0,
-            Math.min(
-              r.timeoutMs || session.requestTimeoutMs,
-              options.maxPollTimeoutMs,
-              remaining() - 100,
+        const records = await consume.poll(
+          r.group,
+          r.instance,
+          {
+            // Answer (possibly with no records) before the client's deadline rather than after it.
+            timeoutMs: Math.max(
+              0,
+              Math.min(
+                r.timeoutMs || session.requestTimeoutMs,
+                options.maxPollTimeoutMs,
+                remaining() - 100,
+              ),
             ),
-          ),
-          maxRecords: Math.min(r.maxRecords || options.maxPollRecords, options.maxPollRecords),
-          maxBytes: options.maxPollBytes,
-        });
+            maxRecords: Math.min(r.maxRecords || options.maxPollRecords, options.maxPollRecords),
+            maxBytes: options.maxPollBytes,
+          },
+          session,
+        );
         return { records: records.map(consumedRecord) };
       },
     ),

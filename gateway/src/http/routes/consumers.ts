@@ -313,11 +313,16 @@ export function consumerRoutes(
       const { group, instance } = request.params;
       const session = await sessions.get(group, instance);
       checkAccept(request, session);
-      const delivered = await consume.poll(group, instance, {
-        timeoutMs: request.query.timeout ?? session.requestTimeoutMs,
-        maxRecords: request.query.max_records ?? options.maxPollRecords,
-        maxBytes: request.query.max_bytes ?? options.maxPollBytes,
-      });
+      const delivered = await consume.poll(
+        group,
+        instance,
+        {
+          timeoutMs: request.query.timeout ?? session.requestTimeoutMs,
+          maxRecords: request.query.max_records ?? options.maxPollRecords,
+          maxBytes: request.query.max_bytes ?? options.maxPollBytes,
+        },
+        session,
+      );
       reply.type(session.format === 'binary' ? V2_BINARY : V2_JSON);
       return delivered.map((d) => renderRecord(d, session.format));
     },
