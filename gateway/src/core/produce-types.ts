@@ -25,6 +25,12 @@ export interface ProduceCommand {
   readonly records: readonly RecordInput[];
   readonly delivery: DeliveryMode;
   readonly idempotencyKey?: string;
+  /**
+   * What an explicit partition the topic lacks does: fail the whole request
+   * (Confluent v2, default) or only that record (streams, where each record
+   * has its own result).
+   */
+  readonly unknownPartition?: 'request' | 'record';
   /** Carried into every record's headers so a trace can follow the message through Kafka; not part of the fingerprint. */
   readonly context?: TraceContext;
 }

@@ -174,16 +174,9 @@ export class ProduceService {
   async #topic(command: ProduceCommand): Promise<TopicInfo> {
     const topic = await this.#deps.metadata.topic(command.topic);
     if (!topic) throw new GatewayError('KGW_TOPIC_NOT_FOUND', `topic '${command.topic}' not found`);
-    for (const record of command.records) {
-      if (
-        record.partition !== undefined &&
-        !topic.partitions.some((p) => p.id === record.partition)
-      ) {
-        throw new GatewayError(
-          'KGW_PARTITION_NOT_FOUND',
-          `partition ${record.partition} not found in topic '${command.topic}' (it has ${topic.partitions.length})`,
-        );
-      }
+    if (command.unknownPartition !== 'record') {
+      const missing = command.records.find((r) => !hasPartition(topic, r));
+      if (missing) throw partitionNotFound(command.topic, topic, missing.partition!);
     }
     return topic;
   }
@@ -220,6 +213,8 @@ export class ProduceService {
     const { traceparent, requestId } = command.context ?? {};
     if (traceparent !== undefined) headers.push({ [TRACEPARENT_HEADER]: Buffer.from(traceparent) });
     if (requestId !== undefined) headers.push({ [REQUEST_ID_HEADER]: Buffer.from(requestId) });
+    if (!hasPartition(topic, record))
+      return partitionNotFound(command.topic, topic, record.partition!);
     let size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
     for (const h of record.headers ?? []) size += Buffer.byteLength(h.name) + h.value.length;
     if (size > this.#deps.maxRecordBytes) {
@@ -289,6 +284,25 @@ export class ProduceService {
       inFlight.end(leader);
     }
   }
+}
+
+function hasPartition(topic: TopicInfo, record: RecordInput): boolean {
+  return record.partition === undefined || topic.partitions.some((p) => p.id === record.partition);
+}
+
+function partitionNotFound(name: string, topic: TopicInfo, partition: number): GatewayError {
+  return new GatewayError(
+    'KGW_PARTITION_NOT_FOUND',
+    `partition ${partition} not found in topic '${name}' (it has ${topic.partitions.length})`,
+  );
+}
+
+/** A request-level failure as the outcome of one record (for transports that answer per record). */
+export function outcomeOfError(err: unknown): RecordOutcome {
+  const gatewayError = isGatewayError(err)
+    ? err
+    : new GatewayError('KGW_INTERNAL', 'internal error', { cause: err });
+  return failed(gatewayError, null);
 }
 
 function failed(err: GatewayError, partition: number | null): RecordOutcome {

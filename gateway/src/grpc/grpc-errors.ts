@@ -1,5 +1,5 @@
 import { Metadata, type ServiceError, type status } from '@grpc/grpc-js';
-import { GatewayError, isGatewayError } from '../errors.js';
+import { ERROR_CODES, GatewayError, isGatewayError, type ErrorCode } from '../errors.js';
 
 /** A GatewayError as a gRPC error: its mapped status, its message, and the KGW_* code in trailers. */
 export function toServiceError(err: unknown): Partial<ServiceError> {
@@ -19,8 +19,8 @@ export function toServiceError(err: unknown): Partial<ServiceError> {
 
 /** The error object of proto messages (Error), from a KGW_* code and message. */
 export function errorMessage(
-  code: GatewayError['code'],
+  code: ErrorCode,
   message: string,
 ): { code: string; message: string; retryable: boolean } {
-  return { code, message, retryable: new GatewayError(code, message).retryable };
+  return { code, message, retryable: ERROR_CODES[code].retryable };
 }

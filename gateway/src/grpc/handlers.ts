@@ -6,10 +6,10 @@ import type {
 } from '@grpc/grpc-js';
 import type { AdminService } from '../core/admin.js';
 import type { ConsumeService } from '../core/consume-service.js';
-import type { ProduceService } from '../core/produce.js';
+import { outcomeOfError, type ProduceService } from '../core/produce.js';
 import type { RecordOutcome } from '../core/produce-types.js';
 import type { SessionService } from '../core/session-service.js';
-import { GatewayError, isGatewayError } from '../errors.js';
+import { GatewayError } from '../errors.js';
 import { toServiceError } from './grpc-errors.js';
 import {
   consumedRecord,
@@ -93,14 +93,7 @@ export function gatewayHandlers(
         call as ServerDuplexStream<unknown, unknown>,
         () => previous,
       );
-      const failed = (err: unknown): Record<string, unknown> => {
-        const e = toServiceError(err);
-        return {
-          partition: -1,
-          offset: -1,
-          error: { code: e.metadata?.get('kgw-code')[0], message: e.details, retryable: false },
-        };
-      };
+      const failed = (err: unknown): Record<string, unknown> => recordResult(outcomeOfError(err));
       const emit = (outcome: Promise<Record<string, unknown>>): void => {
         previous = previous
           .then(async () => {
@@ -116,47 +109,26 @@ export function gatewayHandlers(
             topic: string;
             delivery: string;
             records: ProtoRecord[];
-            waiters: {
-              resolve: (o: readonly RecordOutcome[]) => void;
-              reject: (err: unknown) => void;
-            }[];
+            waiters: ((outcomes: readonly RecordOutcome[]) => void)[];
           }
         | undefined;
       const flush = (): void => {
         const b = batch;
         batch = undefined;
         if (!b) return;
-        const delivery = deliveryMode(b.delivery);
-        const inputs = b.records.map(recordInput);
-        const outcomes: Promise<readonly RecordOutcome[]> = produce
-          .produce({ topic: b.topic, records: inputs, delivery })
-          .then((result) => result.outcomes)
-          .catch((err: unknown) => {
-            // One record's unknown partition fails the batch: answer each record on its own.
-            if (
-              !isGatewayError(err) ||
-              err.code !== 'KGW_PARTITION_NOT_FOUND' ||
-              inputs.length === 1
-            )
-              throw err;
-            return Promise.all(
-              inputs.map((record) =>
-                produce.produce({ topic: b.topic, records: [record], delivery }).then(
-                  (r) => r.outcomes[0]!,
-                  (e: unknown): RecordOutcome => {
-                    const g = isGatewayError(e)
-                      ? e
-                      : new GatewayError('KGW_INTERNAL', 'internal error');
-                    return { ok: false, partition: null, code: g.code, message: g.message };
-                  },
-                ),
-              ),
-            );
-          });
-        outcomes.then(
-          (o) => b.waiters.forEach((w) => w.resolve(o)),
-          (err: unknown) => b.waiters.forEach((w) => w.reject(err)),
-        );
+        // Never rejects: a request-level failure becomes each record's outcome.
+        void produce
+          .produce({
+            topic: b.topic,
+            records: b.records.map(recordInput),
+            delivery: deliveryMode(b.delivery),
+            unknownPartition: 'record',
+          })
+          .then(
+            (result) => result.outcomes,
+            (err: unknown) => b.records.map(() => outcomeOfError(err)),
+          )
+          .then((outcomes) => b.waiters.forEach((w) => w(outcomes)));
       };
       call.on('data', (r) => {
         if (options.streams.closing) return; // not accepted: the stream ends with UNAVAILABLE
@@ -183,9 +155,9 @@ export function gatewayHandlers(
         batch.records.push(r.record);
         emit(
           // (Not a promise of a promise: a resolved promise would be adopted, not passed on.)
-          new Promise<readonly RecordOutcome[]>((resolve, reject) =>
-            batch!.waiters.push({ resolve, reject }),
-          ).then((o) => recordResult(o[index]!), failed),
+          new Promise<readonly RecordOutcome[]>((resolve) => batch!.waiters.push(resolve)).then(
+            (o) => recordResult(o[index]!),
+          ),
         );
       });
       call.on(

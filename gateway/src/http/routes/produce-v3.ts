@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ProduceService } from '../../core/produce.js';
+import { outcomeOfError, type ProduceService } from '../../core/produce.js';
 import type { DeliveryMode, RecordOutcome, TraceContext } from '../../core/produce-types.js';
 import { GatewayError, isGatewayError } from '../../errors.js';
 import { JsonStreamSplitter, type SplitItem } from '../json-stream-splitter.js';
@@ -278,22 +278,17 @@ function produceBatch(
   if (valid.length === 0)
     return decoded.map((d) => Promise.resolve(errorResult(d as GatewayError)));
   const batch = produce
-    .produce({ topic, records: valid.map((v) => v.record), delivery, context })
-    .then((r) => r.outcomes)
-    .catch(async (err: unknown) => {
-      // One record's unknown partition fails a whole batch: answer each record on its own instead.
-      if (isGatewayError(err) && err.code === 'KGW_PARTITION_NOT_FOUND' && valid.length > 1) {
-        return Promise.all(
-          valid.map((v) =>
-            produce.produce({ topic, records: [v.record], delivery, context }).then(
-              (r) => r.outcomes[0]!,
-              (e: unknown) => failedOutcome(e),
-            ),
-          ),
-        );
-      }
-      return valid.map(() => failedOutcome(err));
-    });
+    .produce({
+      topic,
+      records: valid.map((v) => v.record),
+      delivery,
+      context,
+      unknownPartition: 'record',
+    })
+    .then(
+      (r) => r.outcomes,
+      (err: unknown) => valid.map(() => outcomeOfError(err)),
+    );
   let index = 0;
   return decoded.map((d) => {
     if (d instanceof GatewayError) return Promise.resolve(errorResult(d));
@@ -301,13 +296,6 @@ function produceBatch(
     index += 1;
     return batch.then((outcomes) => render(clusterId, topic, d, outcomes[at]!));
   });
-}
-
-function failedOutcome(err: unknown): RecordOutcome {
-  const gatewayError = isGatewayError(err)
-    ? err
-    : new GatewayError('KGW_INTERNAL', 'internal error', { cause: err });
-  return { ok: false, partition: null, code: gatewayError.code, message: gatewayError.message };
 }
 
 function render(
