@@ -14,7 +14,12 @@ import { OpenStreams } from './grpc/open-streams.js';
 import { GrpcServer } from './grpc/server.js';
 import { buildConsume } from './consume-parts.js';
 import { KafkaMetadataClient } from './kafka/metadata-client.js';
-import { DELIVERY_MODES, KafkaProducer, type DeliveryMode } from './kafka/producer.js';
+import {
+  DELIVERY_MODES,
+  KafkaProducer,
+  producerSettings,
+  type DeliveryMode,
+} from './kafka/producer.js';
 import { TopicMetadataCache } from './kafka/topic-metadata-cache.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { kafkaClientStatsRecorder } from './observability/kafka-client-stats.js';
@@ -63,15 +68,10 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     DELIVERY_MODES.map((mode) => [
       mode,
       new KafkaProducer({
-        brokers: config.kafkaBrokers,
+        ...producerSettings(config),
         clientId: config.kafkaClientId,
         mode,
         logger,
-        deliveryTimeoutMs: config.produceTimeoutMs,
-        lingerMs: config.producerLingerMs,
-        queueMaxMessages: config.produceQueueMaxMessages,
-        queueMaxBytes: config.produceQueueMaxBytes,
-        maxRecordBytes: config.maxRecordBytes,
         onStats: kafkaClientStatsRecorder(metrics, `producer-${mode}`),
         statsIntervalMs: config.kafkaStatsIntervalMs,
       }),

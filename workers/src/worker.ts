@@ -1,7 +1,7 @@
 import type { Config } from '../../gateway/src/config/schema.js';
 import { buildConsume } from '../../gateway/src/consume-parts.js';
 import { KafkaMetadataClient } from '../../gateway/src/kafka/metadata-client.js';
-import { KafkaProducer } from '../../gateway/src/kafka/producer.js';
+import { KafkaProducer, producerSettings } from '../../gateway/src/kafka/producer.js';
 import { TopicMetadataCache } from '../../gateway/src/kafka/topic-metadata-cache.js';
 import type { Logger } from '../../gateway/src/observability/logger.js';
 import { RedisClient } from '../../gateway/src/store/redis-client.js';
@@ -36,15 +36,10 @@ export function buildWorker(
     timeoutMs: config.readyTimeoutMs,
   });
   const producer = new KafkaProducer({
-    brokers: config.kafkaBrokers,
+    ...producerSettings(config),
     clientId: `${config.kafkaClientId}-worker`,
     mode: 'idempotent',
     logger,
-    deliveryTimeoutMs: config.produceTimeoutMs,
-    lingerMs: config.producerLingerMs,
-    queueMaxMessages: config.produceQueueMaxMessages,
-    queueMaxBytes: config.produceQueueMaxBytes,
-    maxRecordBytes: config.maxRecordBytes,
   });
   const parts = buildConsume(config, logger, redis, metadataClient, metadata, producer);
   const sweeper = new Sweeper({

@@ -3,6 +3,7 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { LazyConnection } from './lazy-connection.js';
 import { translateKafkaError } from './translate-error.js';
+import { disconnectWithin } from './disconnect.js';
 
 export interface PartitionOffset {
   readonly topic: string;
@@ -191,7 +192,7 @@ export class GroupClients {
     while (this.#clients.size > this.#options.maxClients) {
       const [oldest, old] = this.#clients.entries().next().value as [string, GroupClient];
       this.#clients.delete(oldest);
-      void old.queue.then(() => disconnect(old.consumer));
+      void old.queue.then(() => disconnectWithin(old.consumer, 3000));
     }
     return client;
   }
@@ -202,19 +203,8 @@ export class GroupClients {
     await Promise.all(
       all.map(async (c) => {
         await c.queue;
-        await disconnect(c.consumer);
+        await disconnectWithin(c.consumer, 3000);
       }),
     );
   }
-}
-
-function disconnect(consumer: Kafka.KafkaConsumer): Promise<void> {
-  if (!consumer.isConnected()) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, 3000);
-    consumer.disconnect(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

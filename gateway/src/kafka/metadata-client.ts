@@ -2,6 +2,7 @@ import Kafka from 'node-rdkafka';
 import type { Logger } from '../observability/logger.js';
 import { LazyConnection } from './lazy-connection.js';
 import { translateKafkaError } from './translate-error.js';
+import { disconnectWithin } from './disconnect.js';
 
 export interface BrokerInfo {
   readonly id: number;
@@ -112,13 +113,6 @@ export class KafkaMetadataClient {
   async close(timeoutMs: number): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (!this.#client.isConnected()) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.#client.disconnect(timeoutMs, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await disconnectWithin(this.#client, timeoutMs);
   }
 }

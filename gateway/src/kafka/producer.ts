@@ -1,8 +1,10 @@
 import Kafka from 'node-rdkafka';
+import type { Config } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { LazyConnection } from './lazy-connection.js';
 import { translateProduceError } from './translate-error.js';
+import { disconnectWithin } from './disconnect.js';
 
 export const DELIVERY_MODES = ['idempotent', 'fast'] as const;
 export type DeliveryMode = (typeof DELIVERY_MODES)[number];
@@ -39,6 +41,28 @@ export interface ProducerOptions {
   /** librdkafka statistics JSON, every statsIntervalMs (0: off). */
   readonly onStats?: (json: string) => void;
   readonly statsIntervalMs?: number;
+}
+
+/** The producer options that come from the gateway's configuration (shared by the gateway and the worker). */
+export function producerSettings(
+  config: Config,
+): Pick<
+  ProducerOptions,
+  | 'brokers'
+  | 'deliveryTimeoutMs'
+  | 'lingerMs'
+  | 'queueMaxMessages'
+  | 'queueMaxBytes'
+  | 'maxRecordBytes'
+> {
+  return {
+    brokers: config.kafkaBrokers,
+    deliveryTimeoutMs: config.produceTimeoutMs,
+    lingerMs: config.producerLingerMs,
+    queueMaxMessages: config.produceQueueMaxMessages,
+    queueMaxBytes: config.produceQueueMaxBytes,
+    maxRecordBytes: config.maxRecordBytes,
+  };
 }
 
 interface Pending {
@@ -217,13 +241,7 @@ export class KafkaProducer {
       });
     });
     this.#client.poll();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 2000);
-      this.#client.disconnect(2000, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await disconnectWithin(this.#client, 2000);
     this.#stopPolling();
   }
 }

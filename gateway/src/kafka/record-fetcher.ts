@@ -2,6 +2,7 @@ import Kafka from 'node-rdkafka';
 import type { Logger } from '../observability/logger.js';
 import { LazyConnection } from './lazy-connection.js';
 import { translateKafkaError } from './translate-error.js';
+import { disconnectWithin } from './disconnect.js';
 
 /** A record read from Kafka. */
 export interface FetchedRecord {
@@ -305,14 +306,7 @@ export class RecordFetcher {
     await Promise.all(
       this.#slots.map(async (slot) => {
         await slot.busy;
-        if (!slot.consumer.isConnected()) return;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 3000);
-          slot.consumer.disconnect(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
+        await disconnectWithin(slot.consumer, 3000);
       }),
     );
     this.#cache.clear();
