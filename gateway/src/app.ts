@@ -12,7 +12,7 @@ import { produceV3Routes } from './http/routes/produce-v3.js';
 import { buildHttpServer } from './http/server.js';
 import { OpenStreams } from './grpc/open-streams.js';
 import { GrpcServer } from './grpc/server.js';
-import { buildConsume } from './consume-parts.js';
+import { buildConsumePath } from './core/consume/consume-path.js';
 import { KafkaMetadataClient } from './kafka/metadata-client.js';
 import {
   DELIVERY_MODES,
@@ -122,7 +122,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     requestTimeoutMs: config.requestTimeoutMs,
     onWritten: (topic, partition, offset) => written(topic, partition, offset),
   });
-  const consumeParts = buildConsume(
+  const consumeParts = buildConsumePath(
     config,
     logger,
     redis,

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { ConsumeParts } from '../../gateway/src/consume-parts.js';
-import { DeadLetterWriter } from '../../gateway/src/core/dead-letter.js';
+import type { ConsumePath } from '../../gateway/src/core/consume/consume-path.js';
 import type { Logger } from '../../gateway/src/observability/logger.js';
 
 export interface SweeperOptions {
-  readonly parts: ConsumeParts;
+  readonly parts: ConsumePath;
   readonly logger: Logger;
   readonly intervalMs: number;
   readonly sessionIdleTimeoutMs: number;
@@ -48,44 +47,23 @@ export class Sweeper {
 
   /** One pass over every group. */
   async runOnce(): Promise<SweepReport> {
-    const { parts, logger, sessionIdleTimeoutMs, intervalMs } = this.#options;
-    const { sessions, sessionService, partitions, deadLetter, committer } = parts;
+    const { parts, logger, sessionIdleTimeoutMs, intervalMs, defaultMaxAttempts } = this.#options;
     let reaped = 0;
     let deadLettered = 0;
     let committed = 0;
-    const groups = (await sessions.groups()).filter(this.#options.groupFilter ?? (() => true));
+    const groups = (await parts.sessions.groups()).filter(
+      this.#options.groupFilter ?? (() => true),
+    );
     for (const group of groups) {
-      if (!(await sessions.tryLock(group, this.#owner, Math.max(1000, intervalMs)))) continue;
+      if (!(await parts.sessions.tryLock(group, this.#owner, Math.max(1000, intervalMs)))) continue;
       try {
-        // Read the group's settings before reaping, in case its last session goes now.
-        const members = await sessions.list(group);
-        const newest = members.sort((a, b) => b.createdAt - a.createdAt)[0];
-        for (const id of await sessions.idle(group, sessionIdleTimeoutMs)) {
-          await sessionService.delete(group, id).catch(() => undefined);
-          logger.info({ group, id }, 'idle consumer session deleted');
-          reaped += 1;
-        }
-        const maxAttempts = newest?.maxAttempts ?? this.#options.defaultMaxAttempts;
-        const tps = await partitions.partitions(group);
-        if (tps.length === 0) continue;
-        const states = await partitions.states(group, tps, Date.now(), 1000, maxAttempts);
-        let due = 0;
-        for (let i = 0; i < tps.length; i += 1) {
-          const state = states[i]!;
-          due += state.due.length;
-          if (state.dead.length === 0) continue;
-          const tp = tps[i]!;
-          await deadLetter.write(
-            group,
-            tp,
-            state.dead,
-            DeadLetterWriter.topicFor(tp.topic, newest?.deadLetterTopic ?? null),
-          );
-          deadLettered += state.dead.length;
-        }
-        committed += await committer.commit(group, tps);
-        // Records that timed out are deliverable again: wake long-polls waiting elsewhere.
-        if (due > 0 || deadLettered > 0) await partitions.wake(group);
+        const report = await parts.maintenance.run(group, {
+          sessionIdleTimeoutMs,
+          defaultMaxAttempts,
+        });
+        reaped += report.reaped;
+        deadLettered += report.deadLettered;
+        committed += report.committed;
       } catch (err) {
         logger.warn({ err, group }, 'sweeping a group failed; next pass retries');
       }

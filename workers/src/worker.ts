@@ -1,5 +1,5 @@
 import type { Config } from '../../gateway/src/config/schema.js';
-import { buildConsume } from '../../gateway/src/consume-parts.js';
+import { buildConsumePath } from '../../gateway/src/core/consume/consume-path.js';
 import { KafkaMetadataClient } from '../../gateway/src/kafka/metadata-client.js';
 import { KafkaProducer, producerSettings } from '../../gateway/src/kafka/producer.js';
 import { TopicMetadataCache } from '../../gateway/src/kafka/topic-metadata-cache.js';
@@ -41,7 +41,7 @@ export function buildWorker(
     mode: 'idempotent',
     logger,
   });
-  const parts = buildConsume(config, logger, redis, metadataClient, metadata, producer);
+  const parts = buildConsumePath(config, logger, redis, metadataClient, metadata, producer);
   const sweeper = new Sweeper({
     parts,
     logger,

@@ -244,11 +244,17 @@ export const SETTINGS = {
     "client.rack of the fetchers: with brokers' rack-aware replica selector, reads go to the nearest in-sync replica.",
     optional,
   ),
-  maxGroupClients: setting(
-    'KGW_MAX_GROUP_CLIENTS',
-    '64',
-    'Per-group Kafka clients (for offset commits) kept open, least recently used closed first.',
-    integer(1, 10_000),
+  offsetMetadataMaxBytes: setting(
+    'KGW_OFFSET_METADATA_MAX_BYTES',
+    '4096',
+    "The brokers' offset.metadata.max.bytes: commits carry the acked offsets above the committed one in it, so a partition hands out new records at most (this − 20) × 6 offsets past its lowest unacked one.",
+    integer(256, 1_048_576),
+  ),
+  groupRecheckMs: setting(
+    'KGW_GROUP_RECHECK_MS',
+    '10000',
+    'How often a served group is described to detect native Kafka consumers in it (they get the group KGW_GROUP_IN_USE).',
+    integer(100, 3_600_000),
   ),
   metricsEnabled: setting(
     'KGW_METRICS_ENABLED',

@@ -19,3 +19,6 @@ export interface RecordRef {
   readonly offset: number;
   readonly attempt?: number;
 }
+
+/** Longest ack deadline extension one call may ask for (SQS's visibility timeout limit). */
+export const MAX_EXTEND_MS = 12 * 3_600_000;

@@ -1,12 +1,12 @@
 import type { KafkaMetadataClient } from '../kafka/metadata-client.js';
 import type { Logger } from '../observability/logger.js';
 import type { ConsumerSnapshot } from '../observability/metrics.js';
-import type { PartitionStore } from '../store/partition-store.js';
+import type { PartitionLedger } from '../store/partition-ledger.js';
 import type { SessionStore } from '../store/session-store.js';
 
 export interface ConsumerStatsDeps {
   readonly sessions: SessionStore;
-  readonly partitions: PartitionStore;
+  readonly partitions: PartitionLedger;
   readonly metadataClient: KafkaMetadataClient;
   readonly logger: Logger;
   readonly intervalMs: number;
@@ -66,7 +66,7 @@ export class ConsumerStats {
       for (const s of await sessions.list(group)) modes.set(s.mode, (modes.get(s.mode) ?? 0) + 1);
       const tps = await partitions.partitions(group);
       if (tps.length === 0) continue;
-      const points = await partitions.commitPoints(group, tps);
+      const points = await partitions.snapshots(group, tps);
       inFlight.set(
         group,
         points.reduce((sum, p) => sum + p.inFlight, 0),

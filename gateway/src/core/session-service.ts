@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import { ALL_TOPICS, type KafkaMetadataClient } from '../kafka/metadata-client.js';
 import type { TopicMetadataCache } from '../kafka/topic-metadata-cache.js';
-import type { PartitionStore, TopicPartition } from '../store/partition-store.js';
+import type { PartitionLedger, TopicPartition } from '../store/partition-ledger.js';
 import type { SessionConfig, SessionStore, Subscription } from '../store/session-store.js';
+import { TopicPattern } from './topic-pattern.js';
 
 /** Names of groups, instances and topics: Kafka's legal characters, safe inside Redis hash tags. */
 export const NAME = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -14,7 +15,7 @@ export type SessionOptions = Omit<SessionConfig, 'group' | 'id' | 'createdAt'> &
 
 export interface SessionServiceDeps {
   readonly sessions: SessionStore;
-  readonly partitions: PartitionStore;
+  readonly partitions: PartitionLedger;
   readonly metadata: TopicMetadataCache;
   readonly metadataClient: KafkaMetadataClient;
   readonly kafkaTimeoutMs: number;
@@ -23,7 +24,7 @@ export interface SessionServiceDeps {
 /** Creating, finding, subscribing and deleting consumer sessions. */
 export class SessionService {
   readonly #deps: SessionServiceDeps;
-  #patternTopics: { names: string[]; at: number } | undefined;
+  #patternTopics: { names: string[]; at: number; matches: Map<string, string[]> } | undefined;
 
   constructor(deps: SessionServiceDeps) {
     this.#deps = deps;
@@ -58,9 +59,9 @@ export class SessionService {
 
   /** Deletes the session; its in-flight records become deliverable to the others at once. */
   async delete(group: string, id: string): Promise<void> {
-    await this.get(group, id);
+    const session = await this.get(group, id);
     const tps = await this.#deps.partitions.partitions(group);
-    await this.#deps.partitions.releaseHolder(group, tps, id);
+    await this.#deps.partitions.releaseHolder(group, tps, id, session.maxAttempts);
     await this.#deps.sessions.delete(group, id);
     await this.#deps.partitions.wake(group);
   }
@@ -79,13 +80,8 @@ export class SessionService {
       for (const t of subscription.topics)
         if (!NAME.test(t)) throw invalid(`topic name '${t}' is not valid`);
     }
-    if (subscription.kind === 'pattern') {
-      try {
-        new RegExp(subscription.pattern);
-      } catch {
-        throw invalid(`topic_pattern '${subscription.pattern}' is not a valid regular expression`);
-      }
-    }
+    // Compiled by a linear-time matcher: a hostile pattern cannot stall the process (ReDoS).
+    if (subscription.kind === 'pattern') TopicPattern.compile(subscription.pattern);
     await this.#deps.sessions.setSubscription(group, id, subscription);
     await this.#deps.partitions.wake(group);
   }
@@ -96,10 +92,10 @@ export class SessionService {
   }
 
   async unsubscribe(group: string, id: string): Promise<void> {
-    await this.get(group, id);
+    const session = await this.get(group, id);
     await this.#deps.sessions.setSubscription(group, id, null);
     const tps = await this.#deps.partitions.partitions(group);
-    await this.#deps.partitions.releaseHolder(group, tps, id);
+    await this.#deps.partitions.releaseHolder(group, tps, id, session.maxAttempts);
     await this.#deps.partitions.wake(group);
   }
 
@@ -107,7 +103,13 @@ export class SessionService {
   async partitionsOf(
     session: SessionConfig,
   ): Promise<{ manual: boolean; partitions: TopicPartition[] }> {
-    const subscription = await this.#deps.sessions.subscription(session.group, session.id);
+    return this.resolve(await this.#deps.sessions.subscription(session.group, session.id));
+  }
+
+  /** The partitions a subscription reads now (topic metadata from the cache). */
+  async resolve(
+    subscription: Subscription | null,
+  ): Promise<{ manual: boolean; partitions: TopicPartition[] }> {
     if (!subscription) {
       throw new GatewayError(
         'KGW_CONSUMER_STATE',
@@ -128,13 +130,25 @@ export class SessionService {
     return { manual: false, partitions };
   }
 
-  async #matching(pattern: string): Promise<string[]> {
+  async #matching(source: string): Promise<string[]> {
     if (!this.#patternTopics || Date.now() - this.#patternTopics.at > 10_000) {
       const metadata = await this.#deps.metadataClient.fetch(this.#deps.kafkaTimeoutMs, ALL_TOPICS);
-      this.#patternTopics = { names: metadata.topics.map((t) => t.name), at: Date.now() };
+      this.#patternTopics = {
+        names: metadata.topics.map((t) => t.name),
+        at: Date.now(),
+        matches: new Map(),
+      };
     }
-    const regex = new RegExp(`^(?:${pattern})$`);
-    return this.#patternTopics.names.filter((name) => !name.startsWith('__') && regex.test(name));
+    // Matched once per pattern per metadata refresh, not on every poll.
+    const known = this.#patternTopics.matches.get(source);
+    if (known) return known;
+    const pattern = TopicPattern.compile(source);
+    const names = this.#patternTopics.names.filter(
+      (name) => !name.startsWith('__') && pattern.matches(name),
+    );
+    if (this.#patternTopics.matches.size >= 1000) this.#patternTopics.matches.clear();
+    this.#patternTopics.matches.set(source, names);
+    return names;
   }
 }
 

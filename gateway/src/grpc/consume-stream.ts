@@ -3,6 +3,7 @@ import { GatewayError } from '../errors.js';
 import { toServiceError } from './grpc-errors.js';
 import {
   consumedRecord,
+  extendMs,
   recordRefs,
   sessionOptions,
   type ProtoConsumerOptions,
@@ -25,7 +26,7 @@ export interface ConsumeStreamOptions {
 }
 
 interface ConsumeRequest {
-  kind?: 'open' | 'credit' | 'ack' | 'nack';
+  kind?: 'open' | 'credit' | 'ack' | 'nack' | 'extend';
   open?: {
     group: string;
     instance: string;
@@ -36,6 +37,7 @@ interface ConsumeRequest {
   credit?: { records: number };
   ack?: { records: ProtoRecordRef[] };
   nack?: { records: ProtoRecordRef[]; delayMs: number; error: string };
+  extend?: { records: ProtoRecordRef[]; extendMs: number };
 }
 
 /**
@@ -57,6 +59,10 @@ export function consumeStream(
     wake?.();
     wake = undefined;
   };
+  // Aborts a poll in progress when the call ends, so its claims go back unspent.
+  const gone = new AbortController();
+  call.once('cancelled', () => gone.abort());
+  call.once('close', () => gone.abort());
   const fail = (err: unknown): void => {
     if (closed) return;
     closed = true;
@@ -69,15 +75,25 @@ export function consumeStream(
         await new Promise<void>((resolve) => (wake = resolve));
         continue;
       }
-      const records = await consume.poll(session!.group, session!.id, {
-        timeoutMs: 1000,
-        maxRecords: Math.min(credit, options.maxPollRecords),
-        maxBytes: options.maxPollBytes,
-      });
-      for (const r of records) {
-        if (closed || call.cancelled) return; // unsent records wait for their ack timeout
+      const records = await consume.poll(
+        session!.group,
+        session!.id,
+        {
+          timeoutMs: 1000,
+          maxRecords: Math.min(credit, options.maxPollRecords),
+          maxBytes: options.maxPollBytes,
+        },
+        undefined,
+        gone.signal,
+      );
+      for (let i = 0; i < records.length; i += 1) {
+        if (closed || call.cancelled) {
+          // The client left: what it never received goes back without spending an attempt.
+          await consume.release(session!.group, session!.id, records.slice(i));
+          return;
+        }
         credit -= 1;
-        call.write({ record: consumedRecord(r) });
+        call.write({ record: consumedRecord(records[i]!) });
       }
     }
   };
@@ -134,6 +150,15 @@ export function consumeStream(
             n.error || 'nacked',
           );
           if (!closed) call.write({ nackResult: result });
+        } else if (message.kind === 'extend') {
+          const e = message.extend!;
+          const result = await consume.extend(
+            session.group,
+            session.id,
+            recordRefs(e.records),
+            extendMs(e.extendMs),
+          );
+          if (!closed) call.write({ extendResult: result });
         }
       } catch (err) {
         fail(err);

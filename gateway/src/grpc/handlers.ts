@@ -14,6 +14,7 @@ import { toServiceError } from './grpc-errors.js';
 import {
   consumedRecord,
   deliveryMode,
+  extendMs,
   recordInput,
   recordRefs,
   recordResult,
@@ -33,7 +34,8 @@ export interface GrpcServices {
 
 /** Milliseconds left before the client's deadline (Infinity without one). */
 type Remaining = () => number;
-type Unary<Req> = (request: Req, remaining: Remaining) => Promise<unknown>;
+/** `left` aborts when the client cancels the call (or its deadline passes). */
+type Unary<Req> = (request: Req, remaining: Remaining, left: AbortSignal) => Promise<unknown>;
 
 /** Wraps a use-case call as a unary handler: result or mapped error, never a throw. */
 function unary<Req>(
@@ -43,7 +45,9 @@ function unary<Req>(
     const deadline = call.getDeadline();
     const at = deadline instanceof Date ? deadline.getTime() : Number(deadline);
     const remaining = (): number => (Number.isFinite(at) ? at - Date.now() : Infinity);
-    work(call.request, remaining).then(
+    const left = new AbortController();
+    call.once('cancelled', () => left.abort());
+    work(call.request, remaining, left.signal).then(
       (result) => callback(null, result),
       (err: unknown) => callback(toServiceError(err)),
     );
@@ -200,6 +204,7 @@ export function gatewayHandlers(
       async (
         r: { group: string; instance: string; timeoutMs: number; maxRecords: number },
         remaining,
+        left,
       ) => {
         const session = await sessions.get(
           required(r.group, 'group'),
@@ -222,7 +227,13 @@ export function gatewayHandlers(
             maxBytes: options.maxPollBytes,
           },
           session,
+          left,
         );
+        if (left.aborted) {
+          // Nobody will read the answer: the records go back without spending an attempt.
+          await consume.release(r.group, r.instance, records);
+          return { records: [] };
+        }
         return { records: records.map(consumedRecord) };
       },
     ),
@@ -247,6 +258,15 @@ export function gatewayHandlers(
           recordRefs(r.records),
           r.delayMs,
           r.error || 'nacked',
+        ),
+    ),
+    Extend: unary(
+      async (r: { group: string; instance: string; records: ProtoRecordRef[]; extendMs: number }) =>
+        consume.extend(
+          required(r.group, 'group'),
+          required(r.instance, 'instance'),
+          recordRefs(r.records),
+          extendMs(r.extendMs),
         ),
     ),
     ListTopics: unary(async () => ({ topics: await admin.topicNames() })),

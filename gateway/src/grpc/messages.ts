@@ -1,7 +1,8 @@
-import type { DeliveredRecord, RecordRef } from '../core/consume-types.js';
+import { MAX_EXTEND_MS, type DeliveredRecord, type RecordRef } from '../core/consume-types.js';
 import type { DeliveryMode, RecordInput, RecordOutcome } from '../core/produce-types.js';
 import type { SessionOptions } from '../core/session-service.js';
 import { errorMessage } from './grpc-errors.js';
+import { GatewayError } from '../errors.js';
 
 /** Shapes of the proto messages as @grpc/proto-loader hands them over (camelCase, longs as numbers, enums as strings). */
 export interface ProtoHeader {
@@ -101,4 +102,15 @@ export function sessionOptions(
     requestTimeoutMs: defaults.requestTimeoutMs,
     leaseTimeoutMs: options?.leaseTimeoutMs || defaults.leaseTimeoutMs,
   };
+}
+
+/** extend_ms of an Extend request, checked: 1 ms to MAX_EXTEND_MS. */
+export function extendMs(value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > MAX_EXTEND_MS) {
+    throw new GatewayError(
+      'KGW_INVALID_REQUEST',
+      `extend_ms must be an integer from 1 to ${MAX_EXTEND_MS}`,
+    );
+  }
+  return value;
 }

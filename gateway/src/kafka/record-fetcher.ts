@@ -144,13 +144,19 @@ export class RecordFetcher {
     return [...cached, ...fetched];
   }
 
-  /** The records at exactly these offsets (for redelivery), from the cache or Kafka. */
+  /**
+   * The records at exactly these offsets (for redelivery), from the cache or
+   * Kafka. `gone`: offsets Kafka no longer has (a fetch from there returned
+   * later offsets: compaction, or retention moved the log start past them).
+   * Offsets in neither were not read in time.
+   */
   async readOffsets(
     topic: string,
     partition: number,
     offsets: readonly number[],
-  ): Promise<Map<number, FetchedRecord>> {
+  ): Promise<{ records: Map<number, FetchedRecord>; gone: number[] }> {
     const found = new Map<number, FetchedRecord>();
+    const gone: number[] = [];
     const missing: number[] = [];
     for (const o of offsets) {
       const hit = this.#cache.get(cacheKey(topic, partition, o));
@@ -168,13 +174,15 @@ export class RecordFetcher {
         Math.min(last - first + 1, 500),
         500,
       );
-      if (batch.length === 0) break; // deleted by retention: nothing left to deliver
+      if (batch.length === 0) break; // nothing arrived: the caller decides (watermarks)
       for (const r of batch) if (missing.includes(r.offset)) found.set(r.offset, r);
       const upTo = batch[batch.length - 1]!.offset;
-      // Offsets up to upTo that did not come back no longer exist (compaction).
-      while (missing.length > 0 && missing[0]! <= upTo) missing.shift();
+      while (missing.length > 0 && missing[0]! <= upTo) {
+        const o = missing.shift()!;
+        if (!found.has(o)) gone.push(o);
+      }
     }
-    return found;
+    return { records: found, gone };
   }
 
   #fromCache(
@@ -293,10 +301,6 @@ export class RecordFetcher {
       this.#cache.delete(oldKey);
       this.#cacheBytes -= old.size;
     }
-  }
-
-  get cachedBytes(): number {
-    return this.#cacheBytes;
   }
 
   async close(): Promise<void> {

@@ -31,6 +31,12 @@ export interface Metrics {
   readonly consumeAcked: Counter<'topic'>;
   readonly consumeNacked: Counter<'topic'>;
   readonly consumeDeadLettered: Counter<'topic'>;
+  readonly consumeDeadLetterFailures: Counter<'topic'>;
+  readonly consumeSkipped: Counter<'topic' | 'reason'>;
+  readonly consumeFenced: Counter<'operation'>;
+  readonly consumeReturned: Counter;
+  readonly consumeOffsetCommits: Counter;
+  readonly consumeOffsetCommitPartitions: Counter;
   readonly consumeLongPollsWaiting: Gauge;
   readonly fetchRequests: Counter<'broker'>;
   readonly fetchBytes: Counter<'broker'>;
@@ -199,6 +205,39 @@ export function createMetrics(
       name: 'kgw_consume_records_dead_lettered_total',
       help: 'Records written to a dead-letter topic after their last attempt.',
       labelNames: ['topic'],
+      registers,
+    }),
+    consumeDeadLetterFailures: new Counter({
+      name: 'kgw_consume_dead_letter_failures_total',
+      help: 'Records whose dead-letter write failed (they are claimed and written again later).',
+      labelNames: ['topic'],
+      registers,
+    }),
+    consumeSkipped: new Counter({
+      name: 'kgw_consume_records_skipped_total',
+      help: 'Unresolved records resolved without delivery because Kafka no longer has them (reason: gone = retention or compaction).',
+      labelNames: ['topic', 'reason'],
+      registers,
+    }),
+    consumeFenced: new Counter({
+      name: 'kgw_consume_fenced_total',
+      help: 'Acks, nacks and extends that named a delivery no longer current (another holder or a later attempt).',
+      labelNames: ['operation'],
+      registers,
+    }),
+    consumeReturned: new Counter({
+      name: 'kgw_consume_records_returned_total',
+      help: 'Records claimed for a client that left before the response was written, given back without spending an attempt.',
+      registers,
+    }),
+    consumeOffsetCommits: new Counter({
+      name: 'kgw_consume_offset_commits_total',
+      help: 'OffsetCommit requests sent to Kafka (concurrent acks of a group share one).',
+      registers,
+    }),
+    consumeOffsetCommitPartitions: new Counter({
+      name: 'kgw_consume_offset_commit_partitions_total',
+      help: 'Partitions written by OffsetCommit requests.',
       registers,
     }),
     consumeLongPollsWaiting: new Gauge({

@@ -11,30 +11,39 @@ export const consumerKeys = {
   seen: (group: string): string => `kgw:{${group}}:seen`,
   partitions: (group: string): string => `kgw:{${group}}:parts`,
   wake: (group: string): string => `kgw:{${group}}:wake`,
-  /** The four keys of one partition's state, in the order the scripts expect. */
+  /** Woken when records of one partition become deliverable again (nack, window freed). */
+  partitionWake: (group: string, topic: string, partition: number): string =>
+    `kgw:{${group}}:w:${topic}:${partition}`,
+  /** Held by the one instance committing the group's offsets to Kafka. */
+  commitLock: (group: string): string => `kgw:{${group}}:commit`,
+  /** The five keys of one partition's state, in the order the scripts expect. */
   partition: (group: string, topic: string, partition: number): PartitionKeys => {
     const tp = `${topic}:${partition}`;
     return {
       state: `kgw:{${group}}:p:${tp}`,
       inFlight: `kgw:{${group}}:if:${tp}`,
       retry: `kgw:{${group}}:rt:${tp}`,
+      dead: `kgw:{${group}}:dq:${tp}`,
       delivery: `kgw:{${group}}:dl:${tp}`,
     };
   },
 };
 
 /**
- * state: hash {next, lease, epoch, leaseExp, kc (last offset committed to Kafka)};
+ * state: hash {next, lease, epoch, leaseExp, kc/km (offset and metadata last committed to Kafka)};
  * inFlight: zset offset → ack deadline; retry: zset offset → due time;
- * delivery: hash a:<offset> → deliveries so far, h:<offset> → holder, e:<offset> → last error.
+ * dead: zset offset → when it may be claimed for the dead-letter topic;
+ * delivery: hash a:<offset> → attempts so far, h:<offset> → holder,
+ * e:<offset> → last error, b:<offset> → token of the dead-letter writer.
  */
 export interface PartitionKeys {
   readonly state: string;
   readonly inFlight: string;
   readonly retry: string;
+  readonly dead: string;
   readonly delivery: string;
 }
 
 export function partitionKeyList(keys: PartitionKeys): string[] {
-  return [keys.state, keys.inFlight, keys.retry, keys.delivery];
+  return [keys.state, keys.inFlight, keys.retry, keys.dead, keys.delivery];
 }

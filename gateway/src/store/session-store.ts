@@ -119,6 +119,36 @@ export class SessionStore {
     });
   }
 
+  /**
+   * The start of a poll attempt in one round trip: the session's subscription,
+   * marks it alive, counts the group's live sessions (for the fair share) and
+   * whether native Kafka consumers were seen in the group.
+   */
+  async pollStart(
+    group: string,
+    id: string,
+    windowMs: number,
+  ): Promise<{ subscription: Subscription | null; live: number; inUse: boolean }> {
+    return this.#wrap(async () => {
+      const now = Date.now();
+      const replies = await this.#redis
+        .pipeline()
+        .get(consumerKeys.subscription(group, id))
+        .zadd(consumerKeys.seen(group), now, id)
+        .zcount(consumerKeys.seen(group), now - windowMs, '+inf')
+        .exists(`kgw:{${group}}:in-use`)
+        .exec();
+      const failed = replies?.find(([err]) => err);
+      if (!replies || failed) throw failed?.[0] ?? new Error('pipeline answered nothing');
+      const raw = replies[0]![1] as string | null;
+      return {
+        subscription: raw ? (JSON.parse(raw) as Subscription) : null,
+        live: Number(replies[2]![1] ?? 1),
+        inUse: Number(replies[3]![1]) === 1,
+      };
+    });
+  }
+
   /** Sessions of a group not seen for idleMs (for the reaper). */
   async idle(group: string, idleMs: number): Promise<string[]> {
     return this.#wrap(() =>

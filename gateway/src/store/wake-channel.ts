@@ -3,14 +3,16 @@ import type { Logger } from '../observability/logger.js';
 import { consumerKeys } from './consumer-keys.js';
 
 /**
- * Redis pub/sub that wakes waiting long-polls of a group on any instance when
- * records come back (nack, ack timeout) or leases move. One subscriber
- * connection per process; a group's channel is subscribed only while a
- * long-poll of that group waits here.
+ * Redis pub/sub that wakes waiting long-polls on any instance: a group's
+ * channel (leases, seeks, sessions) and one channel per partition (records
+ * deliverable again: nacks, a window that freed). A message carries the time
+ * from which the records are deliverable, so a delayed nack sets a timer
+ * instead of waking anyone early. One subscriber connection per process; a
+ * channel is subscribed only while a long-poll waits on it here.
  */
 export class WakeChannel {
   readonly #subscriber: Redis;
-  readonly #listeners = new Map<string, Set<() => void>>();
+  readonly #listeners = new Map<string, Set<(at: number) => void>>();
   readonly #logger: Logger;
 
   constructor(url: string, logger: Logger) {
@@ -22,8 +24,9 @@ export class WakeChannel {
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     });
     this.#subscriber.on('error', (err) => this.#logger.debug({ err }, 'wake channel error'));
-    this.#subscriber.on('message', (channel: string) => {
-      for (const listener of this.#listeners.get(channel) ?? []) listener();
+    this.#subscriber.on('message', (channel: string, message: string) => {
+      const at = Number(message) || 0;
+      for (const listener of this.#listeners.get(channel) ?? []) listener(at);
     });
   }
 
@@ -33,24 +36,54 @@ export class WakeChannel {
       .catch((err: unknown) => this.#logger.debug({ err }, 'wake channel not connected yet'));
   }
 
-  /** Calls `listener` whenever the group is woken; returns the unsubscribe function. */
-  listen(group: string, listener: () => void): () => void {
-    const channel = consumerKeys.wake(group);
-    let set = this.#listeners.get(channel);
-    if (!set) {
-      set = new Set();
-      this.#listeners.set(channel, set);
-      // Missing a wake-up only delays a poll until its next timer; never fail it.
-      this.#subscriber.subscribe(channel).catch(() => undefined);
+  /** The channels a poll of this group reading these partitions listens on. */
+  static channels(
+    group: string,
+    tps: ReadonlyArray<{ topic: string; partition: number }>,
+  ): string[] {
+    return [
+      consumerKeys.wake(group),
+      ...tps.map((tp) => consumerKeys.partitionWake(group, tp.topic, tp.partition)),
+    ];
+  }
+
+  /**
+   * Calls `listener(at)` for every message on these channels until the returned
+   * function is called. Subscribing is asynchronous; the returned promise-like
+   * `ready` settles once Redis confirmed it, so a caller can subscribe before it
+   * reads state and miss nothing published after that read.
+   */
+  listen(
+    channels: readonly string[],
+    listener: (at: number) => void,
+  ): { stop: () => void; ready: Promise<void> } {
+    const subscribing: Promise<unknown>[] = [];
+    for (const channel of channels) {
+      let set = this.#listeners.get(channel);
+      if (!set) {
+        set = new Set();
+        this.#listeners.set(channel, set);
+        // Missing a wake-up only delays a poll until its next timer; never fail it.
+        subscribing.push(this.#subscriber.subscribe(channel).catch(() => undefined));
+      }
+      set.add(listener);
     }
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0 && this.#listeners.get(channel) === set) {
-        this.#listeners.delete(channel);
-        this.#subscriber.unsubscribe(channel).catch(() => undefined);
+    const stop = (): void => {
+      for (const channel of channels) {
+        const set = this.#listeners.get(channel);
+        if (!set) continue;
+        set.delete(listener);
+        if (set.size === 0) {
+          this.#listeners.delete(channel);
+          this.#subscriber.unsubscribe(channel).catch(() => undefined);
+        }
       }
     };
+    const ready =
+      subscribing.length === 0 || this.#subscriber.status !== 'ready'
+        ? Promise.resolve()
+        : Promise.all(subscribing).then(() => undefined);
+    return { stop, ready };
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ConsumeService } from '../../core/consume-service.js';
-import type { RecordRef } from '../../core/consume-types.js';
+import { MAX_EXTEND_MS, type RecordRef } from '../../core/consume-types.js';
 import type { SessionService } from '../../core/session-service.js';
 import { GatewayError } from '../../errors.js';
 import { V2_BINARY, V2_JSON, V2_RESPONSE } from '../content-types.js';
@@ -313,6 +313,12 @@ export function consumerRoutes(
       const { group, instance } = request.params;
       const session = await sessions.get(group, instance);
       checkAccept(request, session);
+      // A client that leaves mid-poll ends the wait; records claimed for it go back unspent.
+      const left = new AbortController();
+      const onClose = (): void => {
+        if (!reply.raw.writableFinished) left.abort();
+      };
+      reply.raw.once('close', onClose);
       const delivered = await consume.poll(
         group,
         instance,
@@ -322,7 +328,13 @@ export function consumerRoutes(
           maxBytes: request.query.max_bytes ?? options.maxPollBytes,
         },
         session,
+        left.signal,
       );
+      if (left.signal.aborted || request.raw.destroyed) {
+        await consume.release(group, instance, delivered);
+        return reply.code(499).send();
+      }
+      reply.raw.off('close', onClose);
       reply.type(session.format === 'binary' ? V2_BINARY : V2_JSON);
       return delivered.map((d) => renderRecord(d, session.format));
     },
@@ -406,6 +418,36 @@ export function consumerRoutes(
         request.body.records,
       );
       return ackResponse(reply, result.acked, result.fenced, 'acked');
+    },
+  );
+
+  app.post<{ Params: Params; Body: { records: RecordRef[]; extend_ms: number } }>(
+    '/consumers/:group/instances/:instance/extensions',
+    {
+      schema: {
+        tags,
+        summary:
+          'Extend the ack deadline of held records to now + extend_ms (extension; like SQS ChangeMessageVisibility)',
+        params: instanceParams,
+        body: {
+          type: 'object',
+          required: ['records', 'extend_ms'],
+          additionalProperties: false,
+          properties: {
+            records: { type: 'array', minItems: 1, items: tpOffset },
+            extend_ms: { type: 'integer', minimum: 1, maximum: MAX_EXTEND_MS },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await consume.extend(
+        request.params.group,
+        request.params.instance,
+        request.body.records,
+        request.body.extend_ms,
+      );
+      return ackResponse(reply, result.extended, result.fenced, 'extended');
     },
   );
 

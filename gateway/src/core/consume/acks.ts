@@ -1,0 +1,161 @@
+import type {
+  PartitionDeliveries,
+  PartitionLedger,
+  TopicPartition,
+} from '../../store/partition-ledger.js';
+import type { SessionConfig } from '../../store/session-store.js';
+import type { RecordRef } from '../consume-types.js';
+import type { GroupCommitter } from '../group-committer.js';
+
+export interface AcksDeps {
+  readonly ledger: PartitionLedger;
+  readonly committer: GroupCommitter;
+  readonly window: number;
+  /** Records acked on a topic, with how long each was out, in seconds. */
+  readonly onAcked?: (topic: string, ackSeconds: readonly number[]) => void;
+  readonly onNacked?: (topic: string, records: number) => void;
+  /** Answers that named a delivery no longer current (I1). */
+  readonly onFenced?: (operation: 'ack' | 'nack' | 'extend', count: number) => void;
+}
+
+/**
+ * Answers to deliveries: ack, Confluent commit, nack, extend. Each counts only
+ * for the current delivery (holder + attempt, I1). An ack answers once Kafka
+ * holds the new commit point (the read workflow's "acknowledge once offsets
+ * are committed"), through the group committer, so concurrent acks share one
+ * OffsetCommit.
+ */
+export class Acks {
+  readonly #deps: AcksDeps;
+
+  constructor(deps: AcksDeps) {
+    this.#deps = deps;
+  }
+
+  async ack(
+    session: SessionConfig,
+    refs: readonly RecordRef[],
+  ): Promise<{ acked: number; fenced: number }> {
+    return this.#resolve(session, byPartition(refs));
+  }
+
+  /**
+   * Confluent commit: each ref names the last record processed on its
+   * partition; every record this session holds there up to it is acked. No
+   * refs: everything this session holds is acked.
+   */
+  async commit(session: SessionConfig, refs: readonly RecordRef[]): Promise<{ acked: number }> {
+    const items: PartitionDeliveries[] =
+      refs.length > 0
+        ? refs.map((r) => ({
+            tp: { topic: r.topic, partition: r.partition },
+            refs: [],
+            upTo: r.offset,
+          }))
+        : (await this.#deps.ledger.partitions(session.group)).map((tp) => ({
+            tp,
+            refs: [],
+            upTo: Number.MAX_SAFE_INTEGER,
+          }));
+    const { acked } = await this.#resolve(session, items);
+    return { acked };
+  }
+
+  async nack(
+    session: SessionConfig,
+    refs: readonly RecordRef[],
+    delayMs: number,
+    error: string,
+  ): Promise<{ nacked: number; fenced: number }> {
+    const items = byPartition(refs);
+    const dueAt = Date.now() + delayMs;
+    const results = await this.#deps.ledger.nack(session.group, session.id, items, {
+      dueAt,
+      error,
+      maxAttempts: session.maxAttempts,
+    });
+    let nacked = 0;
+    let fenced = 0;
+    const back: TopicPartition[] = [];
+    results.forEach((r, i) => {
+      nacked += r.nacked;
+      fenced += r.fenced;
+      if (r.nacked > 0) {
+        this.#deps.onNacked?.(items[i]!.tp.topic, r.nacked);
+        back.push(items[i]!.tp);
+      }
+    });
+    if (fenced > 0) this.#deps.onFenced?.('nack', fenced);
+    // Polls waiting on these partitions look again when the records are due (dead ones: never).
+    await this.#deps.ledger.wakePartitions(session.group, back, dueAt);
+    return { nacked, fenced };
+  }
+
+  /** Moves the ack deadline of held records to now + extendMs. */
+  async extend(
+    session: SessionConfig,
+    refs: readonly RecordRef[],
+    extendMs: number,
+  ): Promise<{ extended: number; fenced: number }> {
+    const results = await this.#deps.ledger.extend(
+      session.group,
+      session.id,
+      byPartition(refs),
+      Date.now() + extendMs,
+    );
+    const extended = results.reduce((sum, r) => sum + r.extended, 0);
+    const fenced = results.reduce((sum, r) => sum + r.fenced, 0);
+    if (fenced > 0) this.#deps.onFenced?.('extend', fenced);
+    return { extended, fenced };
+  }
+
+  async #resolve(
+    session: SessionConfig,
+    items: readonly PartitionDeliveries[],
+  ): Promise<{ acked: number; fenced: number }> {
+    const { ledger, committer, window } = this.#deps;
+    const results = await ledger.ack(session.group, session.id, items, window);
+    let acked = 0;
+    let fenced = 0;
+    const freed: TopicPartition[] = [];
+    results.forEach((r, i) => {
+      acked += r.acked;
+      fenced += r.fenced;
+      if (r.freed) freed.push(items[i]!.tp);
+      if (r.acked > 0)
+        this.#deps.onAcked?.(items[i]!.tp.topic, ackSeconds(r.deadlines, session.ackTimeoutMs));
+    });
+    if (fenced > 0 && items.some((item) => item.refs.length > 0))
+      this.#deps.onFenced?.('ack', fenced);
+    // Only a window that was full and has room again can give waiting polls something new.
+    void ledger.wakePartitions(session.group, freed, 0);
+    await committer.commit(
+      session.group,
+      items.map((item) => item.tp),
+    );
+    return { acked, fenced };
+  }
+}
+
+export function byPartition(refs: readonly RecordRef[]): PartitionDeliveries[] {
+  const groups = new Map<
+    string,
+    { tp: TopicPartition; refs: Array<{ offset: number; attempt: number }> }
+  >();
+  for (const r of refs) {
+    const k = `${r.topic}:${r.partition}`;
+    let g = groups.get(k);
+    if (!g) {
+      g = { tp: { topic: r.topic, partition: r.partition }, refs: [] };
+      groups.set(k, g);
+    }
+    g.refs.push({ offset: r.offset, attempt: r.attempt ?? 0 });
+  }
+  return [...groups.values()];
+}
+
+/** Seconds each acked record was out: now minus (ack deadline minus ack timeout). */
+function ackSeconds(deadlines: readonly number[], ackTimeoutMs: number): number[] {
+  const now = Date.now();
+  return deadlines.map((deadline) => Math.max(0, now - (deadline - ackTimeoutMs)) / 1000);
+}

@@ -1,0 +1,371 @@
+import { GatewayError } from '../../errors.js';
+import type { KafkaMetadataClient } from '../../kafka/metadata-client.js';
+import type { FetchedRecord, RecordFetcher } from '../../kafka/record-fetcher.js';
+import type { Logger } from '../../observability/logger.js';
+import type {
+  ClaimRequest,
+  PartitionLedger,
+  PartitionState,
+  TopicPartition,
+} from '../../store/partition-ledger.js';
+import type { SessionConfig, SessionStore } from '../../store/session-store.js';
+import type { WakeChannel } from '../../store/wake-channel.js';
+import type { DeliveredRecord, PollOptions } from '../consume-types.js';
+import { DeadLetterWriter } from '../dead-letter.js';
+import type { GroupCommitter } from '../group-committer.js';
+import type { SessionService } from '../session-service.js';
+import type { TailWatcher } from '../tail-watcher.js';
+import type { GroupGuard } from './group-guard.js';
+import { readPayloads } from './payloads.js';
+import { PollWait } from './poll-waits.js';
+import type { Positions } from './positions.js';
+
+export interface PollLoopDeps {
+  readonly sessions: SessionStore;
+  readonly sessionService: SessionService;
+  readonly ledger: PartitionLedger;
+  readonly fetcher: RecordFetcher;
+  readonly metadataClient: KafkaMetadataClient;
+  readonly positions: Positions;
+  readonly committer: GroupCommitter;
+  readonly deadLetter: DeadLetterWriter;
+  readonly guard: GroupGuard;
+  readonly wake: WakeChannel;
+  readonly tail: TailWatcher;
+  readonly logger: Logger;
+  /** Unresolved records per partition and group (I2). */
+  readonly window: number;
+  /** Widest distance from the lowest unresolved offset a claim may reach (offset map fits). */
+  readonly maxSpan: number;
+  readonly kafkaTimeoutMs: number;
+  readonly onDelivered?: (topic: string, attempts: readonly number[]) => void;
+  readonly onLeaseMoves?: (moved: number) => void;
+  readonly onSkipped?: (topic: string, reason: string, count: number) => void;
+  readonly onReturned?: (count: number) => void;
+}
+
+interface Owned {
+  readonly tp: TopicPartition;
+  readonly lease: { owner: string; epoch: number } | null;
+  readonly state: PartitionState;
+}
+
+/** Longest a read waits for records Kafka already reported (the first one is usually there at once). */
+const FETCH_WAIT_MS = 200;
+
+/**
+ * The long-poll: attempts (read state, fetch, claim) until records are
+ * claimed, the timeout passes, the client leaves, or the gateway closes.
+ * Redis round trips per attempt: poll start (subscription, liveness, group
+ * in use), leases + states, claims.
+ */
+export class PollLoop {
+  readonly #deps: PollLoopDeps;
+  readonly #waits = new Set<PollWait>();
+  #closing = false;
+
+  constructor(deps: PollLoopDeps) {
+    this.#deps = deps;
+  }
+
+  async poll(
+    session: SessionConfig,
+    options: PollOptions,
+    signal?: AbortSignal,
+  ): Promise<DeliveredRecord[]> {
+    const { sessions, sessionService, guard } = this.#deps;
+    const deadline = Date.now() + options.timeoutMs;
+    const [start] = await Promise.all([
+      sessions.pollStart(session.group, session.id, session.leaseTimeoutMs),
+      guard.check(session.group),
+    ]);
+    if (start.inUse) throw groupInUse(session.group);
+    const subscription = await sessionService.resolve(start.subscription);
+    const wait = new PollWait(
+      this.#deps.wake,
+      this.#deps.tail,
+      session.group,
+      subscription.partitions,
+    );
+    this.#waits.add(wait);
+    try {
+      await wait.ready;
+      let live = start.live;
+      for (let first = true; ; first = false) {
+        wait.reset();
+        if (!first) {
+          const again = await sessions.pollStart(session.group, session.id, session.leaseTimeoutMs);
+          if (again.inUse) throw groupInUse(session.group);
+          live = again.live;
+        }
+        const attempt = await this.#attempt(session, subscription, live, options, deadline, signal);
+        if (attempt.records.length > 0 || this.#closing) return attempt.records;
+        if (signal?.aborted || Date.now() >= deadline) return [];
+        await wait.until(Math.min(attempt.wakeAt ?? deadline, deadline), attempt.positions, signal);
+        if (signal?.aborted || Date.now() >= deadline) return [];
+      }
+    } finally {
+      wait.close();
+      this.#waits.delete(wait);
+    }
+  }
+
+  /** Answers every waiting long-poll now (with what it has: nothing) for a graceful shutdown. */
+  close(): void {
+    this.#closing = true;
+    for (const wait of this.#waits) wait.fire();
+  }
+
+  get waiting(): number {
+    return this.#waits.size;
+  }
+
+  async #attempt(
+    session: SessionConfig,
+    subscription: { manual: boolean; partitions: TopicPartition[] },
+    live: number,
+    options: PollOptions,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{
+    records: DeliveredRecord[];
+    wakeAt: number | null;
+    positions: Array<TopicPartition & { after: number }>;
+  }> {
+    const { ledger, window, maxSpan } = this.#deps;
+    const now = Date.now();
+    const owned = await this.#owned(session, subscription, live, options.maxRecords);
+    if (owned.length === 0) return { records: [], wakeAt: null, positions: [] };
+    this.#buryDead(session, owned);
+
+    // Start at a random partition so no partition starves under max_records.
+    const order = rotate(owned, Math.floor(Math.random() * owned.length));
+    let budget = options.maxRecords;
+    let bytes = options.maxBytes;
+    const claims: ClaimRequest[] = [];
+    const payloads = new Map<string, FetchedRecord>();
+    const ackDeadline = now + session.ackTimeoutMs;
+    for (const { tp, lease, state } of order) {
+      if (budget <= 0 || bytes <= 0 || state.next === null) continue;
+      const room = session.autoCommit ? budget : Math.min(budget, window - state.unresolved);
+      const retries = state.due.slice(0, Math.max(0, room)).map((d) => d.offset);
+      const retryOffsets: number[] = [];
+      if (retries.length > 0) {
+        const read = await this.#retryPayloads(session.group, tp, retries);
+        for (const offset of retries) {
+          const r = read.get(offset);
+          if (!r || bytes <= 0) continue;
+          retryOffsets.push(offset);
+          payloads.set(key(tp, offset), r);
+          bytes -= r.size;
+        }
+      }
+      const left = room - retryOffsets.length;
+      const fresh = left > 0 && bytes > 0 ? await this.#fresh(tp, state.next, left, deadline) : [];
+      const newOffsets: number[] = [];
+      for (const r of fresh) {
+        if (bytes <= 0 && newOffsets.length > 0) break;
+        newOffsets.push(r.offset);
+        payloads.set(key(tp, r.offset), r);
+        bytes -= r.size;
+      }
+      budget -= retryOffsets.length + newOffsets.length;
+      if (retryOffsets.length === 0 && newOffsets.length === 0) continue;
+      claims.push({
+        tp,
+        holder: session.id,
+        lease,
+        deadline: ackDeadline,
+        autoCommit: session.autoCommit,
+        retryOffsets,
+        newStart: state.next,
+        newOffsets,
+      });
+    }
+
+    const results = await ledger.claim(session.group, claims, { window, maxSpan });
+    const records: DeliveredRecord[] = [];
+    const claimed: Array<{ tp: TopicPartition; refs: Array<{ offset: number; attempt: number }> }> =
+      [];
+    results.forEach((result, i) => {
+      const claim = claims[i]!;
+      if (result.claimed.length === 0) return;
+      claimed.push({ tp: claim.tp, refs: [...result.claimed] });
+      for (const c of result.claimed) {
+        const record = payloads.get(key(claim.tp, c.offset));
+        if (record) records.push({ record, attempt: c.attempt });
+      }
+    });
+    if (signal?.aborted && records.length > 0 && !session.autoCommit) {
+      // The client left while we claimed: nothing was delivered, nothing spent.
+      await this.release(session, claimed);
+      return { records: [], wakeAt: null, positions: [] };
+    }
+    for (const c of claimed)
+      this.#deps.onDelivered?.(
+        c.tp.topic,
+        c.refs.map((r) => r.attempt),
+      );
+    if (session.autoCommit && claimed.length > 0) {
+      await this.#deps.committer
+        .commit(
+          session.group,
+          claimed.map((c) => c.tp),
+        )
+        .catch((err: unknown) => {
+          this.#deps.logger.warn(
+            { err, group: session.group },
+            'auto-commit to Kafka failed; the worker retries',
+          );
+        });
+    }
+    const wakes = owned.map((o) => o.state.nextWakeAt).filter((w): w is number => w !== null);
+    const byTp = new Map(results.map((r, i) => [claims[i]!.tp, r.next]));
+    return {
+      records,
+      wakeAt: wakes.length > 0 ? Math.max(Date.now() + 10, Math.min(...wakes)) : null,
+      positions: owned.map((o) => ({ ...o.tp, after: byTp.get(o.tp) ?? o.state.next ?? 0 })),
+    };
+  }
+
+  /** Gives back records a client never received: due again now, attempt not spent. */
+  async release(
+    session: SessionConfig,
+    claimed: ReadonlyArray<{
+      tp: TopicPartition;
+      refs: ReadonlyArray<{ offset: number; attempt: number }>;
+    }>,
+  ): Promise<void> {
+    if (session.autoCommit || claimed.length === 0) return;
+    const n = await this.#deps.ledger.unclaim(session.group, session.id, claimed);
+    if (n > 0) this.#deps.onReturned?.(n);
+    await this.#deps.ledger.wakePartitions(
+      session.group,
+      claimed.map((c) => c.tp),
+      0,
+    );
+  }
+
+  /** Partitions this attempt may read, with their state (one round trip, leases included). */
+  async #owned(
+    session: SessionConfig,
+    subscription: { manual: boolean; partitions: TopicPartition[] },
+    live: number,
+    maxDue: number,
+  ): Promise<Owned[]> {
+    const { ledger, positions } = this.#deps;
+    const tps = subscription.partitions;
+    if (tps.length === 0) return [];
+    const ordered = !subscription.manual && session.mode === 'ordered';
+    const read = async (): Promise<
+      [Array<{ tp: TopicPartition; epoch: number }> | null, PartitionState[]]
+    > => {
+      const [leases, states] = await Promise.all([
+        ordered
+          ? ledger.leases(
+              session.group,
+              tps,
+              session.id,
+              session.leaseTimeoutMs,
+              Math.ceil(tps.length / Math.max(1, live)),
+            )
+          : null,
+        ledger.states(session.group, tps, Date.now(), maxDue, session.maxAttempts),
+      ]);
+      if (leases && leases.released > 0) await ledger.wake(session.group);
+      if (leases && leases.moved > 0) this.#deps.onLeaseMoves?.(leases.moved);
+      return [leases?.held ?? null, states];
+    };
+    let [held, states] = await read();
+    const uninitialised = tps.filter((_, i) => states[i]!.next === null);
+    if (uninitialised.length > 0) {
+      await positions.initialise(session, uninitialised);
+      [held, states] = await read();
+    }
+    if (!held) return tps.map((tp, i) => ({ tp, lease: null, state: states[i]! }));
+    const index = new Map(tps.map((tp, i) => [tp, i]));
+    return held.map((h) => ({
+      tp: h.tp,
+      lease: { owner: session.id, epoch: h.epoch },
+      state: states[index.get(h.tp)!]!,
+    }));
+  }
+
+  /** Dead records go to the dead-letter topic in the background: never in this poll's way. */
+  #buryDead(session: SessionConfig, owned: readonly Owned[]): void {
+    for (const { tp, state } of owned) {
+      if (state.dead === 0) continue;
+      void this.#deps.deadLetter
+        .buryDue(session.group, tp, DeadLetterWriter.topicFor(tp.topic, session.deadLetterTopic))
+        .then((n) => (n > 0 ? this.#deps.committer.commit(session.group, [tp]) : 0))
+        .catch((err: unknown) =>
+          this.#deps.logger.warn({ err, group: session.group, ...tp }, 'dead-lettering failed'),
+        );
+    }
+  }
+
+  /** Retry payloads; offsets Kafka no longer has are resolved as skipped (I4). */
+  async #retryPayloads(
+    group: string,
+    tp: TopicPartition,
+    offsets: readonly number[],
+  ): Promise<Map<number, FetchedRecord>> {
+    const { fetcher, metadataClient, kafkaTimeoutMs, ledger } = this.#deps;
+    const { records, gone } = await readPayloads(
+      fetcher,
+      metadataClient,
+      kafkaTimeoutMs,
+      tp,
+      offsets,
+    );
+    if (gone.length > 0) {
+      const n = await ledger.skip(group, tp, gone, 'gone from Kafka');
+      if (n > 0) {
+        this.#deps.onSkipped?.(tp.topic, 'gone', n);
+        this.#deps.logger.warn(
+          { group, ...tp, offsets: gone },
+          'records Kafka no longer has were skipped',
+        );
+        await this.#deps.committer.commit(group, [tp]).catch(() => undefined);
+      }
+    }
+    return records;
+  }
+
+  /**
+   * New records from `next`, only when Kafka has some (idle polls cost no
+   * fetch), asking for no more than the log holds, so the read returns as soon
+   * as they arrived instead of waiting out a timeout, and never past the poll's deadline.
+   */
+  async #fresh(
+    tp: TopicPartition,
+    next: number,
+    max: number,
+    deadline: number,
+  ): Promise<FetchedRecord[]> {
+    const { tail, metadataClient, kafkaTimeoutMs, fetcher } = this.#deps;
+    let high = tail.high(tp.topic, tp.partition, 1000);
+    if (high === undefined) {
+      high = (await metadataClient.watermarks(tp.topic, tp.partition, kafkaTimeoutMs)).high;
+      tail.observe(tp.topic, tp.partition, high);
+    }
+    if (high <= next) return [];
+    const waitMs = Math.max(1, Math.min(FETCH_WAIT_MS, deadline - Date.now()));
+    return fetcher.read(tp.topic, tp.partition, next, Math.min(max, high - next), waitMs);
+  }
+}
+
+function groupInUse(group: string): GatewayError {
+  return new GatewayError(
+    'KGW_GROUP_IN_USE',
+    `group '${group}' has native Kafka consumers; the gateway does not serve it alongside them`,
+  );
+}
+
+function key(tp: TopicPartition, offset: number): string {
+  return `${tp.topic}:${tp.partition}:${offset}`;
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  return [...items.slice(by), ...items.slice(0, by)];
+}

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { GatewayError, isGatewayError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { PartitionLedger, TopicPartition } from '../store/partition-ledger.js';
+import type { SessionStore } from '../store/session-store.js';
+import { encodeOffsetMap } from './offset-map.js';
+
+/** What the committer needs of Kafka: offset commits with metadata, outside the group. */
+export interface OffsetCommitClient {
+  commit(
+    group: string,
+    entries: ReadonlyArray<TopicPartition & { offset: number; metadata: string }>,
+  ): Promise<void>;
+}
+
+export interface GroupCommitterDeps {
+  readonly ledger: PartitionLedger;
+  readonly kafka: OffsetCommitClient;
+  readonly sessions: SessionStore;
+  readonly logger: Logger;
+  /** Bound on one commit: waiting for the group's lock plus Kafka's answer. */
+  readonly timeoutMs: number;
+  /** Kafka OffsetCommit requests sent, and partitions in them. */
+  readonly onCommit?: (partitions: number) => void;
+}
+
+interface Pending {
+  readonly tps: Map<string, TopicPartition>;
+  waiters: Array<{ resolve: (n: number) => void; reject: (err: unknown) => void }>;
+  running: boolean;
+}
+
+/**
+ * Moves a group's Kafka committed offsets to the ledger's commit points
+ * (lowest unresolved offset + the offset map of what is resolved above it).
+ * Group commit: calls that arrive while a commit of the group runs share the
+ * next one, so 200 concurrent ackers cost a handful of OffsetCommits. Across
+ * gateways, a lock in Redis serialises the group's commits and each is read
+ * under it, so Kafka's committed offset only moves forward (I3). No polling
+ * loop: the coordinator client answers when Kafka does.
+ */
+export class GroupCommitter {
+  readonly #deps: GroupCommitterDeps;
+  readonly #groups = new Map<string, Pending>();
+
+  constructor(deps: GroupCommitterDeps) {
+    this.#deps = deps;
+  }
+
+  /** Resolves once Kafka holds the commit points of these partitions as of this call; returns partitions written. */
+  commit(group: string, tps: readonly TopicPartition[]): Promise<number> {
+    if (tps.length === 0) return Promise.resolve(0);
+    let pending = this.#groups.get(group);
+    if (!pending) {
+      pending = { tps: new Map(), waiters: [], running: false };
+      this.#groups.set(group, pending);
+    }
+    for (const tp of tps) pending.tps.set(`${tp.topic}:${tp.partition}`, tp);
+    const done = new Promise<number>((resolve, reject) =>
+      pending.waiters.push({ resolve, reject }),
+    );
+    if (!pending.running) void this.#drain(group, pending);
+    return done;
+  }
+
+  async #drain(group: string, pending: Pending): Promise<void> {
+    pending.running = true;
+    while (pending.waiters.length > 0) {
+      const tps = [...pending.tps.values()];
+      const waiters = pending.waiters;
+      pending.tps.clear();
+      pending.waiters = [];
+      try {
+        const n = await this.#round(group, tps);
+        for (const w of waiters) w.resolve(n);
+      } catch (err) {
+        for (const w of waiters) w.reject(err);
+      }
+    }
+    pending.running = false;
+    this.#groups.delete(group);
+  }
+
+  async #round(group: string, tps: readonly TopicPartition[]): Promise<number> {
+    const { ledger, kafka, timeoutMs } = this.#deps;
+    const token = randomUUID();
+    const deadline = Date.now() + timeoutMs;
+    let points;
+    for (;;) {
+      const begun = await ledger.commitBegin(group, tps, token, timeoutMs + 2000);
+      if (Array.isArray(begun)) {
+        points = begun;
+        break;
+      }
+      if (Date.now() + 5 > deadline) {
+        throw new GatewayError(
+          'KGW_TIMEOUT',
+          `committing offsets of group '${group}' timed out waiting for another instance's commit`,
+        );
+      }
+      await sleep(Math.min(begun.busy, 5 + Math.random() * 10));
+    }
+    const entries: Array<TopicPartition & { offset: number; metadata: string }> = [];
+    points.forEach((p, i) => {
+      if (p.lowest < 0) return; // not initialised
+      const metadata = encodeOffsetMap(p.lowest, p.next, p.unresolved);
+      if (p.lowest === p.committed && metadata === p.metadata) return; // Kafka has it already
+      if (p.lowest < p.committed) {
+        // Only a Redis that lost writes can say so: never move Kafka backward.
+        this.#deps.logger.warn(
+          { group, ...tps[i]!, lowest: p.lowest, committed: p.committed },
+          'commit point below the committed offset; not committing it',
+        );
+        return;
+      }
+      entries.push({ ...tps[i]!, offset: p.lowest, metadata });
+    });
+    if (entries.length === 0) {
+      await ledger.commitAbort(group, token);
+      return 0;
+    }
+    try {
+      await kafka.commit(group, entries);
+    } catch (err) {
+      await ledger.commitAbort(group, token).catch(() => undefined);
+      // Native consumers joined: stop serving the group so records are not consumed twice.
+      if (isGatewayError(err) && err.code === 'KGW_GROUP_IN_USE')
+        await this.#deps.sessions.markGroupInUse(group, 60_000);
+      throw err;
+    }
+    this.#deps.onCommit?.(entries.length);
+    await ledger.commitEnd(group, token, entries);
+    return entries.length;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
