@@ -19,6 +19,9 @@ export interface PositionsDeps {
   readonly kafkaTimeoutMs: number;
 }
 
+/** What Confluent's REST Proxy (through librdkafka) answers for a partition with no committed offset. */
+const NO_OFFSET = -1001;
+
 /** Where a group reads from: first use of a partition, Kafka's committed offsets, seeks. */
 export class Positions {
   readonly #deps: PositionsDeps;
@@ -60,13 +63,17 @@ export class Positions {
     );
   }
 
-  /** Kafka's committed offsets for the group, unchanged. */
+  /** Kafka's committed offsets for the group (-1001, librdkafka's "invalid offset", where none). */
   async committed(
     group: string,
     tps: readonly TopicPartition[],
   ): Promise<Array<TopicPartition & { offset: number }>> {
     const committed = await this.#deps.kafka.committed(group, tps);
-    return committed.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset }));
+    return committed.map((c) => ({
+      topic: c.topic,
+      partition: c.partition,
+      offset: c.offset >= 0 ? c.offset : NO_OFFSET,
+    }));
   }
 
   /** The next records delivered on these partitions start at the given offsets. */
