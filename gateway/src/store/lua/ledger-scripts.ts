@@ -71,13 +71,15 @@ for _, o in ipairs(redis.call('ZRANGEBYSCORE', K[2], '-inf', now)) do
   if redis.call('HEXISTS', K[5], 'e:' .. o) == 0 then redis.call('HSET', K[5], 'e:' .. o, 'ack timeout') end
   comeback(K, o, now, maxAttempts)
 end
-local due, attempts = {}, {}
-for _, o in ipairs(redis.call('ZRANGEBYSCORE', K[3], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))) do
+-- Every due retry is looked at (the window bounds them), so one that used all its
+-- attempts (a lease takeover keeps attempts) turns dead whatever maxDue is.
+local due, attempts, maxDue = {}, {}, tonumber(ARGV[2])
+for _, o in ipairs(redis.call('ZRANGEBYSCORE', K[3], '-inf', now)) do
   local a = tonumber(redis.call('HGET', K[5], 'a:' .. o) or '0')
   if a >= maxAttempts then
     redis.call('ZREM', K[3], o)
     redis.call('ZADD', K[4], 0, o)
-  else
+  elseif #due < maxDue then
     table.insert(due, o)
     table.insert(attempts, fmt(a))
   end
