@@ -38,19 +38,50 @@ describe('a native Kafka consumer in the same group', () => {
     native.consume();
     await joined;
 
+    // The gateway describes the group before serving it: 409 before any record is handed out.
     const s = await RestConsumer.create(gw.url, group);
     await s.subscribe(gw.url, [topic]);
-    const records = await s.poll(gw.url, { timeout: 3000 });
-    expect(records.length).toBeGreaterThan(0);
-    const ack = await s.raw('POST', gw.url, '/acks', {
-      records: records.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset })),
-    });
-    expect(ack.status).toBe(409);
-    expect(ack.body).toMatchObject({ code: 'KGW_GROUP_IN_USE', error_code: 40903 });
-    await eventually(async () => {
-      const poll = await s.raw('GET', gw.url, '/records?timeout=0');
-      expect(poll.status).toBe(409);
-      expect(poll.body).toMatchObject({ code: 'KGW_GROUP_IN_USE' });
-    });
+    const poll = await s.raw('GET', gw.url, '/records?timeout=3000');
+    expect(poll.status).toBe(409);
+    expect(poll.body).toMatchObject({ code: 'KGW_GROUP_IN_USE', error_code: 40903 });
+    // Nothing was claimed for the gateway's session: the group's records are the native consumer's.
+    const state = await s.raw('GET', gw.url, '/records?timeout=0');
+    expect(state.status).toBe(409);
+  });
+
+  it('serves the group again once the native consumer left', async () => {
+    const gw = await startGateway({ KGW_GROUP_RECHECK_MS: '300' });
+    const topic = await createTopic();
+    await produceNumbers(gw.url, topic, 2);
+    const group = uniqueName('g');
+    native = new Kafka.KafkaConsumer(
+      {
+        'metadata.broker.list': brokers(),
+        'group.id': group,
+        'enable.auto.commit': false,
+        rebalance_cb: true,
+      },
+      {},
+    );
+    const joined = new Promise<void>((resolve) => native!.once('rebalance', () => resolve()));
+    await new Promise<void>((resolve, reject) =>
+      native!.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
+    );
+    native.subscribe([topic]);
+    native.consume();
+    await joined;
+    const s = await RestConsumer.create(gw.url, group);
+    await s.subscribe(gw.url, [topic]);
+    expect((await s.raw('GET', gw.url, '/records?timeout=0')).status).toBe(409);
+    await new Promise<void>((resolve) => native!.disconnect(() => resolve()));
+    const records = await eventually(
+      async () => {
+        const got = await s.poll(gw.url, { timeout: 500 });
+        expect(got.map((r) => r.offset)).toEqual([0, 1]);
+        return got;
+      },
+      { timeoutMs: 20_000, intervalMs: 300 },
+    );
+    expect(records).toHaveLength(2);
   });
 });

@@ -20,7 +20,7 @@ export class GroupGuard {
   readonly #sessions: SessionStore;
   readonly #logger: Logger;
   readonly #recheckMs: number;
-  readonly #checked = new Map<string, { at: number; run: Promise<void> }>();
+  readonly #checked = new Map<string, { at: number; run: Promise<boolean> }>();
 
   constructor(kafka: GroupDescriber, sessions: SessionStore, logger: Logger, recheckMs: number) {
     this.#kafka = kafka;
@@ -29,8 +29,8 @@ export class GroupGuard {
     this.#recheckMs = recheckMs;
   }
 
-  /** Resolves once the group was described within recheckMs (one describe per group at a time). */
-  check(group: string): Promise<void> {
+  /** Whether native members were seen in the group's latest description (at most recheckMs old). */
+  check(group: string): Promise<boolean> {
     const seen = this.#checked.get(group);
     if (seen && Date.now() - seen.at < this.#recheckMs) return seen.run;
     const run = this.#describe(group);
@@ -39,13 +39,16 @@ export class GroupGuard {
     return run;
   }
 
-  async #describe(group: string): Promise<void> {
+  async #describe(group: string): Promise<boolean> {
     try {
       const { members } = await this.#kafka.describe(group);
-      if (members.length > 0) await this.#sessions.markGroupInUse(group, this.#recheckMs * 2);
+      if (members.length === 0) return false;
+      await this.#sessions.markGroupInUse(group, this.#recheckMs * 2);
+      return true;
     } catch (err) {
       this.#checked.delete(group);
       this.#logger.debug({ err, group }, 'describing the group failed; checked again next poll');
+      return false;
     }
   }
 }

@@ -75,11 +75,11 @@ export class PollLoop {
   ): Promise<DeliveredRecord[]> {
     const { sessions, sessionService, guard } = this.#deps;
     const deadline = Date.now() + options.timeoutMs;
-    const [start] = await Promise.all([
+    const [start, native] = await Promise.all([
       sessions.pollStart(session.group, session.id, session.leaseTimeoutMs),
       guard.check(session.group),
     ]);
-    if (start.inUse) throw groupInUse(session.group);
+    if (start.inUse || native) throw groupInUse(session.group);
     const subscription = await sessionService.resolve(start.subscription);
     const wait = new PollWait(
       this.#deps.wake,
