@@ -51,6 +51,8 @@ export class RecordFetcher {
   readonly #options: RecordFetcherOptions;
   readonly #slots: Slot[];
   readonly #cache = new Map<string, FetchedRecord>();
+  /** Fetches in progress by their first offset, shared by concurrent reads. */
+  readonly #reading = new Map<string, Promise<FetchedRecord[]>>();
   #cacheBytes = 0;
   #closed = false;
   #statsPump: NodeJS.Timeout | undefined;
@@ -140,8 +142,17 @@ export class RecordFetcher {
     const cached = this.#fromCache(topic, partition, offset, maxRecords);
     if (cached.length >= maxRecords) return cached;
     const from = cached.length > 0 ? cached[cached.length - 1]!.offset + 1 : offset;
-    const fetched = await this.#fetch(topic, partition, from, maxRecords - cached.length, waitMs);
-    return [...cached, ...fetched];
+    // Many polls tailing one partition ask for the same offset at once: one fetch serves them all.
+    const key = cacheKey(topic, partition, from);
+    let shared = this.#reading.get(key);
+    if (!shared) {
+      shared = this.#fetch(topic, partition, from, maxRecords - cached.length, waitMs).finally(() =>
+        this.#reading.delete(key),
+      );
+      this.#reading.set(key, shared);
+    }
+    const fetched = await shared;
+    return [...cached, ...fetched].slice(0, maxRecords);
   }
 
   /**
@@ -210,9 +221,12 @@ export class RecordFetcher {
     if (this.#closed) return [];
     // The same partition goes to the same consumer, so sequential reads keep its position.
     const slot = this.#slots[hash(`${topic}:${partition}`) % this.#slots.length]!;
-    return this.#withSlot(slot, () =>
-      this.#fetchWith(slot, topic, partition, offset, maxRecords, waitMs),
-    );
+    return this.#withSlot(slot, () => {
+      // Another read may have fetched these while this one queued for the consumer.
+      const cached = this.#fromCache(topic, partition, offset, maxRecords);
+      if (cached.length > 0) return Promise.resolve(cached);
+      return this.#fetchWith(slot, topic, partition, offset, maxRecords, waitMs);
+    });
   }
 
   async #fetchWith(
