@@ -7,6 +7,8 @@ interface Watch {
   /** Wake when the high watermark passes this offset. */
   readonly after: number;
   readonly wake: () => void;
+  /** One of interchangeable waiters (shared mode): woken only as many as there are new records. */
+  readonly some: boolean;
 }
 
 /**
@@ -46,17 +48,16 @@ export class TailWatcher {
     const key = `${topic}:${partition}`;
     const seen = this.#highs.get(key);
     if (!seen || seen.high < high) this.#highs.set(key, { high, at: Date.now() });
-    for (const w of this.#watches) {
-      if (w.partition === partition && w.topic === topic && high > w.after) w.wake();
-    }
+    this.#wakePast(key, high);
   }
 
   /** Wakes `wake` once any partition's high watermark passes its offset; returns the cancel function. */
   watch(
     positions: ReadonlyArray<{ topic: string; partition: number; after: number }>,
     wake: () => void,
+    takes: 'all' | 'some' = 'all',
   ): () => void {
-    const added = positions.map((p) => ({ ...p, wake }));
+    const added = positions.map((p) => ({ ...p, wake, some: takes === 'some' }));
     for (const w of added) this.#watches.add(w);
     this.#timer ??= setInterval(() => void this.#poll(), this.#intervalMs);
     return () => {
@@ -84,12 +85,42 @@ export class TailWatcher {
           }
         }),
       );
-      for (const w of [...this.#watches]) {
-        const seen = this.#highs.get(`${w.topic}:${w.partition}`);
-        if (seen && seen.high > w.after) w.wake();
+      for (const key of distinct.keys()) {
+        const seen = this.#highs.get(key);
+        if (seen) this.#wakePast(key, seen.high);
+      }
+      // Watermarks of partitions nobody waits on any more are dropped after a minute.
+      if (this.#highs.size > distinct.size + 1000) {
+        for (const [key, seen] of this.#highs)
+          if (Date.now() - seen.at > 60_000) this.#highs.delete(key);
       }
     } finally {
       this.#polling = false;
+    }
+  }
+
+  /**
+   * Wakes the watches of a partition whose position `high` passed: every
+   * 'all' watch, and as many 'some' watches (longest waiting first) as there
+   * are new records, since any one of them can take any record; the rest are
+   * woken on a later tick if records are still left.
+   */
+  #wakePast(key: string, high: number): void {
+    let budget = 0;
+    const some: Watch[] = [];
+    for (const w of this.#watches) {
+      if (`${w.topic}:${w.partition}` !== key || high <= w.after) continue;
+      if (!w.some) w.wake();
+      else {
+        some.push(w);
+        budget = Math.max(budget, high - w.after);
+      }
+    }
+    for (const w of some.slice(0, budget)) {
+      // Back of the line: the next new records go to others first.
+      this.#watches.delete(w);
+      this.#watches.add(w);
+      w.wake();
     }
   }
 

@@ -527,12 +527,21 @@ export class PartitionLedger {
     await this.#redis.publish(consumerKeys.wake(group), '0').catch(() => undefined);
   }
 
-  /** Tells long-polls waiting on these partitions that records are deliverable at `at`. */
-  async wakePartitions(group: string, tps: readonly TopicPartition[], at: number): Promise<void> {
-    if (tps.length === 0) return;
+  /**
+   * Tells long-polls waiting on these partitions that `count` records are
+   * deliverable at `at`: each instance wakes its ordered-mode polls of the
+   * partition and at most `count` of its shared-mode ones (any of them can take
+   * any record, so waking more only makes them race for the same records).
+   */
+  async wakePartitions(
+    group: string,
+    wakes: ReadonlyArray<{ tp: TopicPartition; count: number }>,
+    at: number,
+  ): Promise<void> {
+    if (wakes.length === 0) return;
     const pipeline = this.#redis.pipeline();
-    for (const tp of tps)
-      pipeline.publish(consumerKeys.partitionWake(group, tp.topic, tp.partition), String(at));
+    for (const { tp, count } of wakes)
+      pipeline.publish(consumerKeys.partitionWake(group, tp.topic, tp.partition), `${at}:${count}`);
     await pipeline.exec().catch(() => undefined);
   }
 }

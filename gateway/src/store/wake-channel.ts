@@ -12,7 +12,7 @@ import { consumerKeys } from './consumer-keys.js';
  */
 export class WakeChannel {
   readonly #subscriber: Redis;
-  readonly #listeners = new Map<string, Set<(at: number) => void>>();
+  readonly #listeners = new Map<string, Set<WakeListener>>();
   readonly #logger: Logger;
 
   constructor(url: string, logger: Logger) {
@@ -24,10 +24,9 @@ export class WakeChannel {
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     });
     this.#subscriber.on('error', (err) => this.#logger.debug({ err }, 'wake channel error'));
-    this.#subscriber.on('message', (channel: string, message: string) => {
-      const at = Number(message) || 0;
-      for (const listener of this.#listeners.get(channel) ?? []) listener(at);
-    });
+    this.#subscriber.on('message', (channel: string, message: string) =>
+      this.#dispatch(channel, message),
+    );
   }
 
   start(): void {
@@ -48,15 +47,19 @@ export class WakeChannel {
   }
 
   /**
-   * Calls `listener(at)` for every message on these channels until the returned
-   * function is called. Subscribing is asynchronous; the returned promise-like
-   * `ready` settles once Redis confirmed it, so a caller can subscribe before it
+   * Calls `listener(at)` for messages on these channels until `stop()`. A
+   * listener that takes `some` is one of interchangeable waiters: a partition
+   * message naming `count` records wakes at most that many of them (those
+   * waiting longest first); `all` listeners get every message. `ready` settles
+   * once Redis confirmed the subscriptions, so a caller can subscribe before it
    * reads state and miss nothing published after that read.
    */
   listen(
     channels: readonly string[],
-    listener: (at: number) => void,
+    wake: (at: number) => void,
+    takes: 'all' | 'some' = 'all',
   ): { stop: () => void; ready: Promise<void> } {
+    const listener: WakeListener = { wake, some: takes === 'some' };
     const subscribing: Promise<unknown>[] = [];
     for (const channel of channels) {
       let set = this.#listeners.get(channel);
@@ -90,4 +93,27 @@ export class WakeChannel {
     this.#listeners.clear();
     this.#subscriber.disconnect();
   }
+
+  #dispatch(channel: string, message: string): void {
+    const set = this.#listeners.get(channel);
+    if (!set) return;
+    const [atText, countText] = message.split(':');
+    const at = Number(atText) || 0;
+    let budget = countText === undefined ? Infinity : Number(countText);
+    for (const listener of [...set]) {
+      if (listener.some) {
+        if (budget <= 0) continue;
+        budget -= 1;
+        // Round robin: the woken one goes to the back of the line.
+        set.delete(listener);
+        set.add(listener);
+      }
+      listener.wake(at);
+    }
+  }
+}
+
+interface WakeListener {
+  readonly wake: (at: number) => void;
+  readonly some: boolean;
 }

@@ -76,13 +76,13 @@ export class Acks {
     });
     let nacked = 0;
     let fenced = 0;
-    const back: TopicPartition[] = [];
+    const back: Array<{ tp: TopicPartition; count: number }> = [];
     results.forEach((r, i) => {
       nacked += r.nacked;
       fenced += r.fenced;
       if (r.nacked > 0) {
         this.#deps.onNacked?.(items[i]!.tp.topic, r.nacked);
-        back.push(items[i]!.tp);
+        if (r.nacked > r.dead) back.push({ tp: items[i]!.tp, count: r.nacked - r.dead });
       }
     });
     if (fenced > 0) this.#deps.onFenced?.('nack', fenced);
@@ -117,11 +117,11 @@ export class Acks {
     const results = await ledger.ack(session.group, session.id, items, window);
     let acked = 0;
     let fenced = 0;
-    const freed: TopicPartition[] = [];
+    const freed: Array<{ tp: TopicPartition; count: number }> = [];
     results.forEach((r, i) => {
       acked += r.acked;
       fenced += r.fenced;
-      if (r.freed) freed.push(items[i]!.tp);
+      if (r.freed) freed.push({ tp: items[i]!.tp, count: r.acked });
       if (r.acked > 0)
         this.#deps.onAcked?.(items[i]!.tp.topic, ackSeconds(r.deadlines, session.ackTimeoutMs));
     });

@@ -52,7 +52,9 @@ export class GroupMaintenance {
     if (tps.length === 0) return { reaped, deadLettered: 0, committed: 0 };
     const states = await ledger.states(group, tps, Date.now(), 1000, maxAttempts);
     let deadLettered = 0;
-    const due = tps.filter((_, i) => states[i]!.due.length > 0);
+    const due = tps
+      .map((tp, i) => ({ tp, count: states[i]!.due.length }))
+      .filter((w) => w.count > 0);
     for (let i = 0; i < tps.length; i += 1) {
       if (states[i]!.dead === 0) continue;
       const tp = tps[i]!;

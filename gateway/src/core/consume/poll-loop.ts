@@ -86,6 +86,8 @@ export class PollLoop {
       this.#deps.tail,
       session.group,
       subscription.partitions,
+      // Shared mode: any waiting poll can take any record, so a wake needs only as many as records.
+      session.mode === 'shared' || subscription.manual ? 'some' : 'all',
     );
     this.#waits.add(wait);
     try {
@@ -241,7 +243,7 @@ export class PollLoop {
     if (n > 0) this.#deps.onReturned?.(n);
     await this.#deps.ledger.wakePartitions(
       session.group,
-      claimed.map((c) => c.tp),
+      claimed.map((c) => ({ tp: c.tp, count: c.refs.length })),
       0,
     );
   }

@@ -13,6 +13,7 @@ import type { TailWatcher } from '../tail-watcher.js';
 export class PollWait {
   readonly #stop: () => void;
   readonly #tail: TailWatcher;
+  readonly #takes: 'all' | 'some';
   readonly ready: Promise<void>;
   #woken = false;
   #timer: NodeJS.Timeout | undefined;
@@ -20,9 +21,21 @@ export class PollWait {
   #later: NodeJS.Timeout | undefined;
   #resolve: (() => void) | undefined;
 
-  constructor(wake: WakeChannel, tail: TailWatcher, group: string, tps: readonly TopicPartition[]) {
+  constructor(
+    wake: WakeChannel,
+    tail: TailWatcher,
+    group: string,
+    tps: readonly TopicPartition[],
+    /** 'some': one of interchangeable waiters (shared mode), woken only as many as there are records. */
+    takes: 'all' | 'some',
+  ) {
     this.#tail = tail;
-    const listening = wake.listen(WakeChannel.channels(group, tps), (at) => this.#onWake(at));
+    this.#takes = takes;
+    const listening = wake.listen(
+      WakeChannel.channels(group, tps),
+      (at) => this.#onWake(at),
+      takes,
+    );
     this.#stop = listening.stop;
     this.ready = listening.ready;
   }
@@ -40,7 +53,7 @@ export class PollWait {
   ): Promise<void> {
     if (this.#woken || signal?.aborted) return;
     await new Promise<void>((resolve) => {
-      const stopTail = this.#tail.watch(positions, () => this.#fire());
+      const stopTail = this.#tail.watch(positions, () => this.#fire(), this.#takes);
       const onAbort = (): void => this.#fire();
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#resolve = () => {
