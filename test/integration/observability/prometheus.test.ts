@@ -146,6 +146,20 @@ describe('dashboards and alerts against a real Prometheus scraping gateways unde
       await p.nack(b.url, [poison!], { error: `boom ${attempt}` });
     }
     expect(await p.poll(b.url, { timeout: 500 })).toEqual([]);
+    // A dead-letter topic Kafka refuses to create ('_' and '.' collide): the write fails and is counted.
+    const clash = await createTopic({ prefix: 'dlq.clash' });
+    const f = await RestConsumer.create(a.url, uniqueName('g'), {
+      'max.attempts': 1,
+      'dead.letter.topic': clash.replace('dlq.clash', 'dlq_clash'),
+    });
+    await f.subscribe(a.url, [poisonTopic]);
+    const [doomed] = await f.poll(a.url, { timeout: 3000 });
+    await f.nack(a.url, [doomed!]);
+    await eventually(async () => {
+      await f.poll(a.url, { timeout: 0 }); // a poll sends what is dead to the dead-letter topic
+      const metrics = await (await fetch(`${a.url}/metrics`)).text();
+      expect(metrics).toMatch(/kgw_consume_dead_letter_failures_total\{topic="[^"]+"\} [1-9]/);
+    });
   });
 
   afterAll(async () => {
