@@ -17,14 +17,14 @@ import { buildGateway, startGateway } from './lib/gateway-process.js';
 import type { Scenario } from './lib/scenario.js';
 import { consumeScenario } from './consume.js';
 import { grpcScenario } from './grpc.js';
+import { ledgerScenario } from './ledger.js';
 import { metricsCostScenario } from './metrics-cost.js';
 import { produceScenario } from './produce.js';
 
 const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [produceScenario, consumeScenario, metricsCostScenario, grpcScenario].map((scenario) => [
-    scenario.name,
-    scenario,
-  ]),
+  [produceScenario, consumeScenario, metricsCostScenario, grpcScenario, ledgerScenario].map(
+    (scenario) => [scenario.name, scenario],
+  ),
 );
 
 const DOC_PATH = join(REPO_ROOT, 'docs', 'BENCHMARKS.md');

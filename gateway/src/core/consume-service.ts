@@ -64,11 +64,11 @@ export class ConsumeService {
     id: string,
     refs: readonly RecordRef[],
   ): Promise<{ acked: number; fenced: number }> {
-    return this.#deps.acks.ack(await this.#deps.sessionService.get(group, id), refs);
+    return this.#deps.acks.ack(group, id, refs);
   }
 
   async commit(group: string, id: string, refs: readonly RecordRef[]): Promise<{ acked: number }> {
-    return this.#deps.acks.commit(await this.#deps.sessionService.get(group, id), refs);
+    return this.#deps.acks.commit(group, id, refs);
   }
 
   async nack(

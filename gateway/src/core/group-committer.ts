@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import type { PartitionLedger, TopicPartition } from '../store/partition-ledger.js';
+import type { CommitPoint, PartitionLedger, TopicPartition } from '../store/partition-ledger.js';
 import type { SessionStore } from '../store/session-store.js';
 import { encodeOffsetMap } from './offset-map.js';
 
@@ -63,6 +63,52 @@ export class GroupCommitter {
     return done;
   }
 
+  /**
+   * For a caller that reads the commit points in its own round trip (an ack
+   * request): a lock token when no commit of the group runs in this process,
+   * which then reserves the group until `finish`; null otherwise (use commit()).
+   */
+  reserve(group: string): string | null {
+    let pending = this.#groups.get(group);
+    if (pending?.running) return null;
+    if (!pending) {
+      pending = { tps: new Map(), waiters: [], running: false };
+      this.#groups.set(group, pending);
+    }
+    pending.running = true;
+    return randomUUID();
+  }
+
+  /** How long a round may hold the group's commit lock. */
+  get lockTtlMs(): number {
+    return this.#deps.timeoutMs + 2000;
+  }
+
+  /** Gives up a reservation whose begin never ran (its round trip failed). */
+  release(group: string, token: string): void {
+    const pending = this.#groups.get(group);
+    void this.#deps.ledger.commitAbort(group, token).catch(() => undefined);
+    if (pending) void this.#drain(group, pending);
+  }
+
+  /** Completes a reserved round with what the caller's begin read; then serves calls that queued meanwhile. */
+  async finish(
+    group: string,
+    tps: readonly TopicPartition[],
+    token: string,
+    begun: { busy: number } | readonly CommitPoint[],
+  ): Promise<number> {
+    const pending = this.#groups.get(group)!;
+    try {
+      // Lock busy (another instance commits): wait for it the usual way.
+      return Array.isArray(begun)
+        ? await this.#complete(group, tps, token, begun as readonly CommitPoint[])
+        : await this.#round(group, tps);
+    } finally {
+      void this.#drain(group, pending);
+    }
+  }
+
   async #drain(group: string, pending: Pending): Promise<void> {
     pending.running = true;
     while (pending.waiters.length > 0) {
@@ -82,24 +128,30 @@ export class GroupCommitter {
   }
 
   async #round(group: string, tps: readonly TopicPartition[]): Promise<number> {
-    const { ledger, kafka, timeoutMs } = this.#deps;
+    const { ledger, timeoutMs } = this.#deps;
     const token = randomUUID();
     const deadline = Date.now() + timeoutMs;
-    let points;
     for (;;) {
-      const begun = await ledger.commitBegin(group, tps, token, timeoutMs + 2000);
-      if (Array.isArray(begun)) {
-        points = begun;
-        break;
-      }
+      const begun = await ledger.commitBegin(group, tps, token, this.lockTtlMs);
+      if (Array.isArray(begun)) return this.#complete(group, tps, token, begun);
       if (Date.now() + 5 > deadline) {
         throw new GatewayError(
           'KGW_TIMEOUT',
           `committing offsets of group '${group}' timed out waiting for another instance's commit`,
         );
       }
-      await sleep(Math.min(begun.busy, 5 + Math.random() * 10));
+      await sleep(Math.min((begun as { busy: number }).busy, 5 + Math.random() * 10));
     }
+  }
+
+  /** With the lock held and the points read: one OffsetCommit for what changed, then record it. */
+  async #complete(
+    group: string,
+    tps: readonly TopicPartition[],
+    token: string,
+    points: readonly CommitPoint[],
+  ): Promise<number> {
+    const { ledger, kafka } = this.#deps;
     const entries: Array<TopicPartition & { offset: number; metadata: string }> = [];
     points.forEach((p, i) => {
       if (p.lowest < 0) return; // not initialised

@@ -260,21 +260,37 @@ export class PartitionLedger {
     });
   }
 
-  /** Acks the holder's current deliveries, every partition in one round trip. */
+  /**
+   * Acks the holder's current deliveries, every partition in one round trip,
+   * which also reads the holder's session settings and, with `commit`, takes
+   * the group's commit lock and reads the commit points after these acks (so
+   * an uncontended ack request needs one more round trip, to end the commit).
+   */
   async ack(
     group: string,
     holder: string,
     items: readonly PartitionDeliveries[],
     window: number,
-  ): Promise<AckResult[]> {
-    const replies = await this.#scripts.batch(
-      items.map((item) => ({
+    commit: {
+      readonly tps: readonly TopicPartition[];
+      readonly token: string;
+      readonly lockTtlMs: number;
+    } | null = null,
+  ): Promise<{
+    session: string | null;
+    results: AckResult[];
+    begun: { busy: number } | CommitPoint[] | null;
+  }> {
+    const replies = await this.#scripts.batch([
+      { hget: [consumerKeys.sessions(group), holder] as const },
+      ...items.map((item) => ({
         name: 'ack' as const,
         keys: keysOf(group, item.tp),
         args: [holder, window, item.upTo ?? '', ...pairs(item.refs)],
       })),
-    );
-    return replies.map((reply) => {
+      ...(commit ? [this.#beginCall(group, commit.tps, commit.token, commit.lockTtlMs)] : []),
+    ]);
+    const results = replies.slice(1, 1 + items.length).map((reply) => {
       const r = reply as (number | string)[];
       return {
         acked: Number(r[0]),
@@ -283,6 +299,13 @@ export class PartitionLedger {
         deadlines: r.slice(3).map(Number),
       };
     });
+    return {
+      session: (replies[0] as string | null) ?? null,
+      results,
+      begun: commit
+        ? parseBegin(replies[1 + items.length] as (string | number)[], commit.tps.length)
+        : null,
+    };
   }
 
   /** The holder's current deliveries come back at dueAt (dead past maxAttempts). */
@@ -400,25 +423,16 @@ export class PartitionLedger {
     token: string,
     lockTtlMs: number,
   ): Promise<{ busy: number } | CommitPoint[]> {
-    const reply = (await this.#scripts.run(
-      'commitBegin',
-      [consumerKeys.commitLock(group), ...tps.flatMap((tp) => keysOf(group, tp))],
-      [token, lockTtlMs],
-    )) as (string | number)[];
-    if (reply[0] === 'busy') return { busy: Math.max(1, Number(reply[1])) };
-    const points: CommitPoint[] = [];
-    let i = 1;
-    for (let p = 0; p < tps.length; p += 1) {
-      const lowest = Number(reply[i]);
-      const next = Number(reply[i + 1]);
-      const committed = Number(reply[i + 2]);
-      const metadata = String(reply[i + 3] ?? '');
-      const n = Number(reply[i + 4]);
-      const unresolved = reply.slice(i + 5, i + 5 + n).map(Number);
-      points.push({ lowest, next, committed, metadata, unresolved });
-      i += 5 + n;
-    }
-    return points;
+    const [reply] = await this.#scripts.batch([this.#beginCall(group, tps, token, lockTtlMs)]);
+    return parseBegin(reply as (string | number)[], tps.length);
+  }
+
+  #beginCall(group: string, tps: readonly TopicPartition[], token: string, lockTtlMs: number) {
+    return {
+      name: 'commitBegin' as const,
+      keys: [consumerKeys.commitLock(group), ...tps.flatMap((tp) => keysOf(group, tp))],
+      args: [token, lockTtlMs],
+    };
   }
 
   /** Records what Kafka now holds and releases the lock (only while this token holds it). */
@@ -544,6 +558,27 @@ export class PartitionLedger {
       pipeline.publish(consumerKeys.partitionWake(group, tp.topic, tp.partition), `${at}:${count}`);
     await pipeline.exec().catch(() => undefined);
   }
+}
+
+function parseBegin(
+  reply: (string | number)[],
+  partitions: number,
+): { busy: number } | CommitPoint[] {
+  if (reply[0] === 'busy') return { busy: Math.max(1, Number(reply[1])) };
+  const points: CommitPoint[] = [];
+  let i = 1;
+  for (let p = 0; p < partitions; p += 1) {
+    const n = Number(reply[i + 4]);
+    points.push({
+      lowest: Number(reply[i]),
+      next: Number(reply[i + 1]),
+      committed: Number(reply[i + 2]),
+      metadata: String(reply[i + 3] ?? ''),
+      unresolved: reply.slice(i + 5, i + 5 + n).map(Number),
+    });
+    i += 5 + n;
+  }
+  return points;
 }
 
 function parseState(reply: (string | number | null)[]): PartitionState {

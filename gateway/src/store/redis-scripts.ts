@@ -29,13 +29,20 @@ export class RedisScripts<Name extends string> {
     }
   }
 
-  /** Runs many script calls in one round trip; results in call order. */
+  /** Runs many script calls (and plain reads, `{ hget }`) in one round trip; results in call order. */
   async batch(
-    calls: ReadonlyArray<{ name: Name; keys: readonly string[]; args: readonly ScriptArg[] }>,
+    calls: ReadonlyArray<
+      | { name: Name; keys: readonly string[]; args: readonly ScriptArg[] }
+      | { hget: readonly [key: string, field: string] }
+    >,
   ): Promise<unknown[]> {
     if (calls.length === 0) return [];
     const pipeline = this.#redis.pipeline();
     for (const c of calls) {
+      if ('hget' in c) {
+        pipeline.hget(...c.hget);
+        continue;
+      }
       const caller = (pipeline as unknown as Record<string, PipelineCaller>)[`kgw_${c.name}`]!;
       caller.call(pipeline, c.keys.length, ...c.keys, ...c.args);
     }

@@ -118,6 +118,13 @@ export class DelayProxy {
     };
   }
 
+  /** Starts the statistics afresh, so they cover one measurement only. */
+  resetStats(): void {
+    this.#chunks = 0;
+    this.#waitedMs = 0;
+    this.#maxWaitedMs = 0;
+  }
+
   /** Stops listening and cuts every open connection; idempotent. */
   close(): Promise<void> {
     this.#closed ??= new Promise<void>((resolve) => {

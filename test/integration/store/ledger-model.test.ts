@@ -398,7 +398,16 @@ describe('partition ledger, model-based (real redis-server and Kafka)', () => {
         }))
         .filter((item) => item.refs.length > 0);
       if (items.length === 0) return;
-      const results = await ledgers[g]!.ack(group, h, items, WINDOW);
+      // As an ack request does: the commit begins in the acks' own round trip.
+      const token = committers[g]!.reserve(group);
+      const { results, begun } = await ledgers[g]!.ack(
+        group,
+        h,
+        items,
+        WINDOW,
+        token ? { tps, token, lockTtlMs: committers[g]!.lockTtlMs } : null,
+      );
+      if (token) await committers[g]!.finish(group, tps, token, begun!);
       results.forEach((r, k) => {
         const i = items[k]!.tp.partition;
         const m = models[i]!;
@@ -641,8 +650,17 @@ describe('partition ledger, model-based (real redis-server and Kafka)', () => {
                   ].map(({ offset, attempt }) => ({ offset, attempt })),
                 }))
                 .filter((item) => item.refs.length > 0);
-              return ledgers[g]!.ack(group, h, items, WINDOW).then(async (r) => {
-                await committers[g]!.commit(group, tps);
+              // Each begins its commit inline; the lock makes all but one wait their turn.
+              const token = committers[g]!.reserve(group);
+              return ledgers[g]!.ack(
+                group,
+                h,
+                items,
+                WINDOW,
+                token ? { tps, token, lockTtlMs: committers[g]!.lockTtlMs } : null,
+              ).then(async ({ results: r, begun }) => {
+                if (token) await committers[g]!.finish(group, tps, token, begun!);
+                else await committers[g]!.commit(group, tps);
                 return { items, r };
               });
             }),

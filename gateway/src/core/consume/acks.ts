@@ -3,6 +3,7 @@ import type {
   PartitionLedger,
   TopicPartition,
 } from '../../store/partition-ledger.js';
+import { GatewayError } from '../../errors.js';
 import type { SessionConfig } from '../../store/session-store.js';
 import type { RecordRef } from '../consume-types.js';
 import type { GroupCommitter } from '../group-committer.js';
@@ -33,10 +34,11 @@ export class Acks {
   }
 
   async ack(
-    session: SessionConfig,
+    group: string,
+    id: string,
     refs: readonly RecordRef[],
   ): Promise<{ acked: number; fenced: number }> {
-    return this.#resolve(session, byPartition(refs));
+    return this.#resolve(group, id, byPartition(refs));
   }
 
   /**
@@ -44,7 +46,7 @@ export class Acks {
    * partition; every record this session holds there up to it is acked. No
    * refs: everything this session holds is acked.
    */
-  async commit(session: SessionConfig, refs: readonly RecordRef[]): Promise<{ acked: number }> {
+  async commit(group: string, id: string, refs: readonly RecordRef[]): Promise<{ acked: number }> {
     const items: PartitionDeliveries[] =
       refs.length > 0
         ? refs.map((r) => ({
@@ -52,12 +54,12 @@ export class Acks {
             refs: [],
             upTo: r.offset,
           }))
-        : (await this.#deps.ledger.partitions(session.group)).map((tp) => ({
+        : (await this.#deps.ledger.partitions(group)).map((tp) => ({
             tp,
             refs: [],
             upTo: Number.MAX_SAFE_INTEGER,
           }));
-    const { acked } = await this.#resolve(session, items);
+    const { acked } = await this.#resolve(group, id, items);
     return { acked };
   }
 
@@ -109,16 +111,48 @@ export class Acks {
     return { extended, fenced };
   }
 
+  /**
+   * Two sequential Redis round trips when no commit of the group runs here:
+   * one pipeline reads the session, runs the ack scripts and begins the commit
+   * (lock + commit points after these acks); after Kafka's answer, one script
+   * ends it. Otherwise the acks join the group's next commit.
+   */
   async #resolve(
-    session: SessionConfig,
+    group: string,
+    id: string,
     items: readonly PartitionDeliveries[],
   ): Promise<{ acked: number; fenced: number }> {
     const { ledger, committer, window } = this.#deps;
-    const results = await ledger.ack(session.group, session.id, items, window);
+    const tps = items.map((item) => item.tp);
+    const token = tps.length > 0 ? committer.reserve(group) : null;
+    let reply;
+    try {
+      reply = await ledger.ack(
+        group,
+        id,
+        items,
+        window,
+        token ? { tps, token, lockTtlMs: committer.lockTtlMs } : null,
+      );
+    } catch (err) {
+      if (token) committer.release(group, token);
+      throw err;
+    }
+    const committing = token
+      ? committer.finish(group, tps, token, reply.begun!)
+      : committer.commit(group, tps);
+    if (!reply.session) {
+      await committing.catch(() => undefined);
+      throw new GatewayError(
+        'KGW_CONSUMER_NOT_FOUND',
+        `consumer instance '${id}' not found in group '${group}'`,
+      );
+    }
+    const session = JSON.parse(reply.session) as SessionConfig;
     let acked = 0;
     let fenced = 0;
     const freed: Array<{ tp: TopicPartition; count: number }> = [];
-    results.forEach((r, i) => {
+    reply.results.forEach((r, i) => {
       acked += r.acked;
       fenced += r.fenced;
       if (r.freed) freed.push({ tp: items[i]!.tp, count: r.acked });
@@ -128,11 +162,8 @@ export class Acks {
     if (fenced > 0 && items.some((item) => item.refs.length > 0))
       this.#deps.onFenced?.('ack', fenced);
     // Only a window that was full and has room again can give waiting polls something new.
-    void ledger.wakePartitions(session.group, freed, 0);
-    await committer.commit(
-      session.group,
-      items.map((item) => item.tp),
-    );
+    void ledger.wakePartitions(group, freed, 0);
+    await committing;
     return { acked, fenced };
   }
 }
