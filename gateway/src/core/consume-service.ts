@@ -25,18 +25,20 @@ export class ConsumeService {
     this.#deps = deps;
   }
 
-  /** Long-polls: answers as soon as records are claimed, or with none at the timeout or abort. */
+  /**
+   * Long-polls: answers as soon as records are claimed, or with none at the
+   * timeout or abort. `check` sees the session before anything is claimed
+   * (e.g. an Accept check); the session comes back for rendering.
+   */
   async poll(
     group: string,
     id: string,
     options: PollOptions,
-    /** The session when the caller already read it (saves a Redis round trip). */
-    known?: SessionConfig,
     /** Aborted when the client went away: records claimed meanwhile go back unspent. */
     signal?: AbortSignal,
-  ): Promise<DeliveredRecord[]> {
-    const session = known ?? (await this.#deps.sessionService.get(group, id));
-    return this.#deps.polls.poll(session, options, signal);
+    check?: (session: SessionConfig) => void,
+  ): Promise<{ session: SessionConfig; records: DeliveredRecord[] }> {
+    return this.#deps.polls.poll(group, id, options, signal, check);
   }
 
   /** Gives back delivered records the client never received (its connection closed first). */

@@ -7,7 +7,10 @@ export interface DeliveredRecord {
 }
 
 export interface PollOptions {
-  readonly timeoutMs: number;
+  /** Long-poll timeout; undefined: the session's default (consumer.request.timeout.ms). */
+  readonly timeoutMs?: number;
+  /** Upper bound on the timeout, whichever it is (e.g. a gRPC deadline). */
+  readonly maxTimeoutMs?: number;
   readonly maxRecords: number;
   readonly maxBytes: number;
 }

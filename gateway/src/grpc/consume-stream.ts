@@ -75,7 +75,7 @@ export function consumeStream(
         await new Promise<void>((resolve) => (wake = resolve));
         continue;
       }
-      const records = await consume.poll(
+      const { records } = await consume.poll(
         session!.group,
         session!.id,
         {
@@ -83,7 +83,6 @@ export function consumeStream(
           maxRecords: Math.min(credit, options.maxPollRecords),
           maxBytes: options.maxPollBytes,
         },
-        undefined,
         gone.signal,
       );
       for (let i = 0; i < records.length; i += 1) {

@@ -206,27 +206,16 @@ export function gatewayHandlers(
         remaining,
         left,
       ) => {
-        const session = await sessions.get(
+        const { records } = await consume.poll(
           required(r.group, 'group'),
           required(r.instance, 'instance'),
-        );
-        const records = await consume.poll(
-          r.group,
-          r.instance,
           {
+            ...(r.timeoutMs ? { timeoutMs: r.timeoutMs } : {}),
             // Answer (possibly with no records) before the client's deadline rather than after it.
-            timeoutMs: Math.max(
-              0,
-              Math.min(
-                r.timeoutMs || session.requestTimeoutMs,
-                options.maxPollTimeoutMs,
-                remaining() - 100,
-              ),
-            ),
+            maxTimeoutMs: Math.max(0, Math.min(options.maxPollTimeoutMs, remaining() - 100)),
             maxRecords: Math.min(r.maxRecords || options.maxPollRecords, options.maxPollRecords),
             maxBytes: options.maxPollBytes,
           },
-          session,
           left,
         );
         if (left.aborted) {

@@ -1,6 +1,21 @@
 import type { Redis } from 'ioredis';
 import { consumerKeys } from './consumer-keys.js';
-import { redisError } from './redis-scripts.js';
+import { RedisScripts, redisError } from './redis-scripts.js';
+
+/**
+ * KEYS: sessions, subscription, seen, in-use. ARGV: id, now.
+ * The session and its subscription, marks it alive, counts the group's sessions
+ * seen within the session's lease timeout, and reads the group's in-use mark.
+ */
+const POLL_START = `
+local session = redis.call('HGET', KEYS[1], ARGV[1])
+if not session then return {false, false, 0, 0} end
+local window = tonumber(cjson.decode(session).leaseTimeoutMs) or 30000
+local now = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[3], now, ARGV[1])
+return {session, redis.call('GET', KEYS[2]) or false,
+  redis.call('ZCOUNT', KEYS[3], now - window, '+inf'), redis.call('EXISTS', KEYS[4])}
+`;
 
 export type ConsumeMode = 'ordered' | 'shared';
 export type EmbeddedFormat = 'json' | 'binary';
@@ -37,9 +52,11 @@ export type Subscription =
 /** Consumer sessions in Redis: created by one instance, served by any. */
 export class SessionStore {
   readonly #redis: Redis;
+  readonly #scripts: RedisScripts<'pollStart'>;
 
   constructor(redis: Redis) {
     this.#redis = redis;
+    this.#scripts = new RedisScripts(redis, { pollStart: POLL_START });
   }
 
   /** Creates the session; false when the name is taken in the group. */
@@ -120,33 +137,35 @@ export class SessionStore {
   }
 
   /**
-   * The start of a poll attempt in one round trip: the session's subscription,
-   * marks it alive, counts the group's live sessions (for the fair share) and
-   * whether native Kafka consumers were seen in the group.
+   * The start of a poll attempt in one round trip: the session and its
+   * subscription, marks it alive, counts the group's live sessions (for the
+   * fair share) and whether native Kafka consumers were seen in the group.
    */
   async pollStart(
     group: string,
     id: string,
-    windowMs: number,
-  ): Promise<{ subscription: Subscription | null; live: number; inUse: boolean }> {
-    return this.#wrap(async () => {
-      const now = Date.now();
-      const replies = await this.#redis
-        .pipeline()
-        .get(consumerKeys.subscription(group, id))
-        .zadd(consumerKeys.seen(group), now, id)
-        .zcount(consumerKeys.seen(group), now - windowMs, '+inf')
-        .exists(`kgw:{${group}}:in-use`)
-        .exec();
-      const failed = replies?.find(([err]) => err);
-      if (!replies || failed) throw failed?.[0] ?? new Error('pipeline answered nothing');
-      const raw = replies[0]![1] as string | null;
-      return {
-        subscription: raw ? (JSON.parse(raw) as Subscription) : null,
-        live: Number(replies[2]![1] ?? 1),
-        inUse: Number(replies[3]![1]) === 1,
-      };
-    });
+  ): Promise<{
+    session: SessionConfig | null;
+    subscription: Subscription | null;
+    live: number;
+    inUse: boolean;
+  }> {
+    const [session, subscription, live, inUse] = (await this.#scripts.run(
+      'pollStart',
+      [
+        consumerKeys.sessions(group),
+        consumerKeys.subscription(group, id),
+        consumerKeys.seen(group),
+        `kgw:{${group}}:in-use`,
+      ],
+      [id, Date.now()],
+    )) as [string | null, string | null, number, number];
+    return {
+      session: session ? (JSON.parse(session) as SessionConfig) : null,
+      subscription: subscription ? (JSON.parse(subscription) as Subscription) : null,
+      live: Math.max(1, Number(live)),
+      inUse: Number(inUse) === 1,
+    };
   }
 
   /** Sessions of a group not seen for idleMs (for the reaper). */

@@ -68,23 +68,38 @@ export class PollLoop {
     this.#deps = deps;
   }
 
+  /**
+   * `check` sees the session before anything is claimed (e.g. the transport's
+   * Accept check); the session comes back with the records for rendering.
+   */
   async poll(
-    session: SessionConfig,
+    group: string,
+    id: string,
     options: PollOptions,
     signal?: AbortSignal,
-  ): Promise<DeliveredRecord[]> {
+    check?: (session: SessionConfig) => void,
+  ): Promise<{ session: SessionConfig; records: DeliveredRecord[] }> {
     const { sessions, sessionService, guard } = this.#deps;
-    const deadline = Date.now() + options.timeoutMs;
-    const [start, native] = await Promise.all([
-      sessions.pollStart(session.group, session.id, session.leaseTimeoutMs),
-      guard.check(session.group),
-    ]);
-    if (start.inUse || native) throw groupInUse(session.group);
+    const [start, native] = await Promise.all([sessions.pollStart(group, id), guard.check(group)]);
+    const session = start.session;
+    if (!session) {
+      throw new GatewayError(
+        'KGW_CONSUMER_NOT_FOUND',
+        `consumer instance '${id}' not found in group '${group}'`,
+      );
+    }
+    check?.(session);
+    if (start.inUse || native) throw groupInUse(group);
+    const timeoutMs = Math.min(
+      options.timeoutMs ?? session.requestTimeoutMs,
+      options.maxTimeoutMs ?? Infinity,
+    );
+    const deadline = Date.now() + Math.max(0, timeoutMs);
     const subscription = await sessionService.resolve(start.subscription);
     const wait = new PollWait(
       this.#deps.wake,
       this.#deps.tail,
-      session.group,
+      group,
       subscription.partitions,
       // Shared mode: any waiting poll can take any record, so a wake needs only as many as records.
       session.mode === 'shared' || subscription.manual ? 'some' : 'all',
@@ -96,15 +111,17 @@ export class PollLoop {
       for (let first = true; ; first = false) {
         wait.reset();
         if (!first) {
-          const again = await sessions.pollStart(session.group, session.id, session.leaseTimeoutMs);
-          if (again.inUse) throw groupInUse(session.group);
+          const again = await sessions.pollStart(group, id);
+          if (!again.session) return { session, records: [] }; // deleted meanwhile
+          if (again.inUse) throw groupInUse(group);
           live = again.live;
         }
         const attempt = await this.#attempt(session, subscription, live, options, deadline, signal);
-        if (attempt.records.length > 0 || this.#closing) return attempt.records;
-        if (signal?.aborted || Date.now() >= deadline) return [];
+        if (attempt.records.length > 0 || this.#closing)
+          return { session, records: attempt.records };
+        if (signal?.aborted || Date.now() >= deadline) return { session, records: [] };
         await wait.until(Math.min(attempt.wakeAt ?? deadline, deadline), attempt.positions, signal);
-        if (signal?.aborted || Date.now() >= deadline) return [];
+        if (signal?.aborted || Date.now() >= deadline) return { session, records: [] };
       }
     } finally {
       wait.close();

@@ -311,24 +311,22 @@ export function consumerRoutes(
     },
     async (request, reply) => {
       const { group, instance } = request.params;
-      const session = await sessions.get(group, instance);
-      checkAccept(request, session);
       // A client that leaves mid-poll ends the wait; records claimed for it go back unspent.
       const left = new AbortController();
       const onClose = (): void => {
         if (!reply.raw.writableFinished) left.abort();
       };
       reply.raw.once('close', onClose);
-      const delivered = await consume.poll(
+      const { session, records: delivered } = await consume.poll(
         group,
         instance,
         {
-          timeoutMs: request.query.timeout ?? session.requestTimeoutMs,
+          ...(request.query.timeout === undefined ? {} : { timeoutMs: request.query.timeout }),
           maxRecords: request.query.max_records ?? options.maxPollRecords,
           maxBytes: request.query.max_bytes ?? options.maxPollBytes,
         },
-        session,
         left.signal,
+        (found) => checkAccept(request, found),
       );
       if (left.signal.aborted || request.raw.destroyed) {
         await consume.release(group, instance, delivered);
