@@ -29,11 +29,12 @@ interface Consumed {
 }
 
 interface ConsumeResponse {
-  kind: 'opened' | 'record' | 'ackResult' | 'nackResult';
+  kind: 'opened' | 'record' | 'ackResult' | 'nackResult' | 'extendResult';
   opened?: { group: string; instance: string };
   record?: Consumed;
   ackResult?: { acked: number; fenced: number };
   nackResult?: { nacked: number };
+  extendResult?: { extended: number; fenced: number };
 }
 
 /** A Consume stream with a queue of what the server sent. */
@@ -192,6 +193,56 @@ describe('gRPC API against the real broker and Redis', () => {
     expect(ack!.ackResult).toEqual({ acked: 9, fenced: 0 });
     await stream.until('record', 11);
     expect(stream.records()[10]).toMatchObject({ offset: 0, attempt: 2 });
+    stream.call.end();
+  });
+
+  it('extends the ack deadline on the stream and with the unary Extend, fenced like acks', async () => {
+    const topic = await createTopic();
+    await produceNumbers(gw.url, topic, 2);
+    const group = uniqueName('g');
+    const stream = new ConsumeCall(client);
+    stream.send({
+      open: {
+        group,
+        topics: [topic],
+        options: { autoOffsetReset: 'earliest', ackTimeoutMs: 800 },
+        initialCredit: 2,
+      },
+    });
+    const [opened] = await stream.until('opened', 1);
+    await stream.until('record', 2);
+    const [a, b] = stream.records();
+    stream.send({
+      extend: {
+        records: [{ topic, partition: 0, offset: a!.offset, attempt: a!.attempt }],
+        extendMs: 5000,
+      },
+    });
+    const [extended] = await stream.until('extendResult', 1);
+    expect(extended!.extendResult).toEqual({ extended: 1, fenced: 0 });
+    const instance = opened!.opened!.instance;
+    const unaryResult = await unary(client, 'Extend', {
+      group,
+      instance,
+      records: [
+        { topic, partition: 0, offset: b!.offset, attempt: b!.attempt },
+        { topic, partition: 0, offset: b!.offset, attempt: b!.attempt + 1 },
+      ],
+      extendMs: 5000,
+    });
+    expect(unaryResult).toEqual({ extended: 1, fenced: 1 });
+    // Past the original 800 ms, neither record came back.
+    stream.send({ credit: { records: 2 } });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(stream.records()).toHaveLength(2);
+    const bad = await unary(client, 'Extend', {
+      group,
+      instance,
+      records: [{ topic, partition: 0, offset: 0 }],
+      extendMs: 0,
+    }).catch((err: ServiceError) => err);
+    expect((bad as ServiceError).code).toBe(3);
+    expect((bad as ServiceError).metadata.get('kgw-code')).toEqual(['KGW_INVALID_REQUEST']);
     stream.call.end();
   });
 
