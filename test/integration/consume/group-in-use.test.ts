@@ -21,22 +21,7 @@ describe('a native Kafka consumer in the same group', () => {
     const group = uniqueName('g');
 
     // A real Kafka consumer joins the group and stays a member.
-    native = new Kafka.KafkaConsumer(
-      {
-        'metadata.broker.list': brokers(),
-        'group.id': group,
-        'enable.auto.commit': false,
-        rebalance_cb: true,
-      },
-      {},
-    );
-    const joined = new Promise<void>((resolve) => native!.once('rebalance', () => resolve()));
-    await new Promise<void>((resolve, reject) =>
-      native!.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
-    );
-    native.subscribe([topic]);
-    native.consume();
-    await joined;
+    native = await joinGroup(group, topic);
 
     // The gateway describes the group before serving it: 409 before any record is handed out.
     const s = await RestConsumer.create(gw.url, group);
@@ -54,22 +39,7 @@ describe('a native Kafka consumer in the same group', () => {
     const topic = await createTopic();
     await produceNumbers(gw.url, topic, 2);
     const group = uniqueName('g');
-    native = new Kafka.KafkaConsumer(
-      {
-        'metadata.broker.list': brokers(),
-        'group.id': group,
-        'enable.auto.commit': false,
-        rebalance_cb: true,
-      },
-      {},
-    );
-    const joined = new Promise<void>((resolve) => native!.once('rebalance', () => resolve()));
-    await new Promise<void>((resolve, reject) =>
-      native!.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
-    );
-    native.subscribe([topic]);
-    native.consume();
-    await joined;
+    native = await joinGroup(group, topic);
     const s = await RestConsumer.create(gw.url, group);
     await s.subscribe(gw.url, [topic]);
     expect((await s.raw('GET', gw.url, '/records?timeout=0')).status).toBe(409);
@@ -85,3 +55,24 @@ describe('a native Kafka consumer in the same group', () => {
     expect(records).toHaveLength(2);
   });
 });
+
+/** A real node-rdkafka consumer that has joined the group (classic protocol) and got its assignment. */
+async function joinGroup(group: string, topic: string): Promise<Kafka.KafkaConsumer> {
+  const consumer = new Kafka.KafkaConsumer(
+    {
+      'metadata.broker.list': brokers(),
+      'group.id': group,
+      'enable.auto.commit': false,
+      rebalance_cb: true,
+    },
+    {},
+  );
+  const joined = new Promise<void>((resolve) => consumer.once('rebalance', () => resolve()));
+  await new Promise<void>((resolve, reject) =>
+    consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
+  );
+  consumer.subscribe([topic]);
+  consumer.consume();
+  await joined;
+  return consumer;
+}

@@ -457,6 +457,18 @@ describe('partition ledger, model-based (real redis-server and Kafka)', () => {
     const pickFrom = <T>(list: readonly T[], picks: readonly number[]): T[] =>
       list.length === 0 ? [] : picks.map((p) => list[p % list.length]!);
 
+    /** The refs on partition i, each offset once. */
+    const distinctOn = (
+      refs: ReadonlyArray<{ i: number; offset: number; attempt: number }>,
+      i: number,
+    ): Array<{ offset: number; attempt: number }> => [
+      ...new Map(
+        refs
+          .filter((r) => r.i === i)
+          .map((r) => [r.offset, { offset: r.offset, attempt: r.attempt }]),
+      ).values(),
+    ];
+
     const refsOf = (
       h: string,
       picks: number[],
@@ -498,9 +510,7 @@ describe('partition ledger, model-based (real redis-server and Kafka)', () => {
           const refs = refsOf(h, step.pick);
           const dueAt = step.later ? Date.now() + FAR : Date.now();
           for (const [i, tp] of tps.entries()) {
-            const mine = [
-              ...new Map(refs.filter((r) => r.i === i).map((r) => [r.offset, r])).values(),
-            ];
+            const mine = distinctOn(refs, i);
             if (mine.length === 0) continue;
             const [r] = await ledgers[step.gw]!.nack(group, h, [{ tp, refs: mine }], {
               dueAt,
@@ -516,9 +526,7 @@ describe('partition ledger, model-based (real redis-server and Kafka)', () => {
           const h = HOLDERS[step.holder]!;
           const refs = refsOf(h, step.pick);
           for (const [i, tp] of tps.entries()) {
-            const mine = [
-              ...new Map(refs.filter((r) => r.i === i).map((r) => [r.offset, r])).values(),
-            ];
+            const mine = distinctOn(refs, i);
             if (mine.length === 0) continue;
             const [r] = await ledgers[step.gw]!.extend(
               group,
@@ -541,9 +549,7 @@ describe('partition ledger, model-based (real redis-server and Kafka)', () => {
           const h = HOLDERS[step.holder]!;
           const refs = refsOf(h, step.pick);
           for (const [i, tp] of tps.entries()) {
-            const mine = [
-              ...new Map(refs.filter((r) => r.i === i).map((r) => [r.offset, r])).values(),
-            ];
+            const mine = distinctOn(refs, i);
             if (mine.length === 0) continue;
             const n2 = await ledgers[step.gw]!.unclaim(group, h, [{ tp, refs: mine }]);
             expect(n2).toBe(mine.length);
@@ -643,12 +649,7 @@ describe('partition ledger, model-based (real redis-server and Kafka)', () => {
           const results = await Promise.all(
             batches.map(({ h, g, refs }) => {
               const items = tps
-                .map((tp, i) => ({
-                  tp,
-                  refs: [
-                    ...new Map(refs.filter((r) => r.i === i).map((r) => [r.offset, r])).values(),
-                  ].map(({ offset, attempt }) => ({ offset, attempt })),
-                }))
+                .map((tp, i) => ({ tp, refs: distinctOn(refs, i) }))
                 .filter((item) => item.refs.length > 0);
               // Each begins its commit inline; the lock makes all but one wait their turn.
               const token = committers[g]!.reserve(group);
