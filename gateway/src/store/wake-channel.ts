@@ -51,14 +51,14 @@ export class WakeChannel {
    * listener that takes `some` is one of interchangeable waiters: a partition
    * message naming `count` records wakes at most that many of them (those
    * waiting longest first); `all` listeners get every message. `ready` settles
-   * once Redis confirmed the subscriptions, so a caller can subscribe before it
-   * reads state and miss nothing published after that read.
+   * once Redis confirmed the subscriptions; `fresh` says some were new (not
+   * already held for another listener), so messages before `ready` are lost.
    */
   listen(
     channels: readonly string[],
     wake: (at: number) => void,
     takes: 'all' | 'some' = 'all',
-  ): { stop: () => void; ready: Promise<void> } {
+  ): { stop: () => void; ready: Promise<void>; fresh: boolean } {
     const listener: WakeListener = { wake, some: takes === 'some' };
     const subscribing: Promise<unknown>[] = [];
     for (const channel of channels) {
@@ -86,7 +86,7 @@ export class WakeChannel {
       subscribing.length === 0 || this.#subscriber.status !== 'ready'
         ? Promise.resolve()
         : Promise.all(subscribing).then(() => undefined);
-    return { stop, ready };
+    return { stop, ready, fresh: subscribing.length > 0 };
   }
 
   close(): void {

@@ -106,7 +106,10 @@ export class PollLoop {
     );
     this.#waits.add(wait);
     try {
-      await wait.ready;
+      // The first attempt runs while the wake channels subscribe (no round trip spent waiting
+      // for them); if it found nothing and a subscription was new, a wake may have been
+      // published before it was heard, so one more attempt runs once Redis confirmed it.
+      let recheck = wait.fresh;
       let live = start.live;
       for (let first = true; ; first = false) {
         wait.reset();
@@ -120,6 +123,11 @@ export class PollLoop {
         if (attempt.records.length > 0 || this.#closing)
           return { session, records: attempt.records };
         if (signal?.aborted || Date.now() >= deadline) return { session, records: [] };
+        if (recheck) {
+          recheck = false;
+          await wait.ready;
+          continue;
+        }
         await wait.until(Math.min(attempt.wakeAt ?? deadline, deadline), attempt.positions, signal);
         if (signal?.aborted || Date.now() >= deadline) return { session, records: [] };
       }

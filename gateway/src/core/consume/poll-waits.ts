@@ -15,6 +15,8 @@ export class PollWait {
   readonly #tail: TailWatcher;
   readonly #takes: 'all' | 'some';
   readonly ready: Promise<void>;
+  /** Some channel was newly subscribed: wakes published before `ready` were not heard. */
+  readonly fresh: boolean;
   #woken = false;
   #timer: NodeJS.Timeout | undefined;
   #laterAt = Infinity;
@@ -38,6 +40,7 @@ export class PollWait {
     );
     this.#stop = listening.stop;
     this.ready = listening.ready;
+    this.fresh = listening.fresh;
   }
 
   /** Forget wakes seen so far: the attempt about to run reads state after this point. */
