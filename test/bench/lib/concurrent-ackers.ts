@@ -1,4 +1,6 @@
 import { Agent } from 'undici';
+import type { CpuMeter, CpuReport } from './cpu-meter.js';
+import { cpuSeconds } from './proc-stats.js';
 import { scrapeMetrics } from './gateway-metrics.js';
 import { GatewaySession, mapLimited } from './gateway-session.js';
 import { LatencySamples, type LatencySummary } from './latency-samples.js';
@@ -28,11 +30,16 @@ export interface ConcurrentAckersResult {
   /** Records those acks acked / fenced, by the gateway's answers. */
   readonly ackedRecords: number;
   readonly fencedRecords: number;
+  /** Polls answered within the window: with records, and empty. */
+  readonly polls: number;
   readonly emptyPolls: number;
   /** Latency of the acks answered within the window. */
   readonly ackLatency: LatencySummary;
   /** The gateway's counters over the window (after − before). */
   readonly counters: AckerCounters;
+  /** CPU over the window (% of one core), when a meter was given; Redis's when its pid was. */
+  readonly cpu: CpuReport | undefined;
+  readonly redisCpu: number | undefined;
   /** Failed requests by reason, over the whole run including warm-up. */
   readonly failures: ReadonlyMap<string, number>;
 }
@@ -67,6 +74,9 @@ export async function measureConcurrentAckers(options: {
   readonly maxRecords: number;
   readonly warmupMs: number;
   readonly windowMs: number;
+  /** Started and stopped with the window. */
+  readonly cpu?: CpuMeter;
+  readonly redisPid?: number | undefined;
   readonly log: (line: string) => void;
 }): Promise<ConcurrentAckersResult> {
   const { origin, log } = options;
@@ -96,6 +106,7 @@ export async function measureConcurrentAckers(options: {
     let acks = 0;
     let ackedRecords = 0;
     let fencedRecords = 0;
+    let polls = 0;
     let emptyPolls = 0;
 
     const loop = async (session: GatewaySession): Promise<void> => {
@@ -109,8 +120,10 @@ export async function measureConcurrentAckers(options: {
           continue;
         }
         const polledAt = performance.now();
+        const inWindow = polledAt >= windowFrom && polledAt < windowTo;
+        if (inWindow) polls += 1;
         if (records.length === 0) {
-          if (polledAt >= windowFrom && polledAt < windowTo) emptyPolls += 1;
+          if (inWindow) emptyPolls += 1;
           continue;
         }
         // A poll's records are acked even when stopping, so none wait for redelivery.
@@ -138,9 +151,13 @@ export async function measureConcurrentAckers(options: {
     const loops = Promise.all(sessions.map(loop));
     await sleep(options.warmupMs);
     const before = await readCounters(agent, origin);
+    options.cpu?.start();
+    const redisCpuBefore = cpuSeconds(options.redisPid);
     windowFrom = performance.now();
     await sleep(options.windowMs);
     windowTo = performance.now();
+    const cpu = options.cpu?.stop();
+    const redisCpuAfter = cpuSeconds(options.redisPid);
     const after = await readCounters(agent, origin);
     const windowSeconds = (windowTo - windowFrom) / 1000;
     stopping = true;
@@ -154,6 +171,7 @@ export async function measureConcurrentAckers(options: {
       acks,
       ackedRecords,
       fencedRecords,
+      polls,
       emptyPolls,
       ackLatency: samples.summary(),
       counters: {
@@ -162,6 +180,11 @@ export async function measureConcurrentAckers(options: {
         recordsAcked: delta('recordsAcked'),
         redisSent: delta('redisSent'),
       },
+      cpu,
+      redisCpu:
+        redisCpuBefore === undefined || redisCpuAfter === undefined
+          ? undefined
+          : ((redisCpuAfter - redisCpuBefore) / windowSeconds) * 100,
       failures,
     };
   } finally {

@@ -1,6 +1,7 @@
+import { setMaxListeners } from 'node:events';
 import { Agent } from 'undici';
 import { scrapeMetrics } from './gateway-metrics.js';
-import { GatewaySession, mapLimited } from './gateway-session.js';
+import { GatewaySession, mapLimited, type ConsumedRecord } from './gateway-session.js';
 import { commandDelta, totalCalls, type RedisStats } from './redis-stats.js';
 import { abortablePoll, nackRecords } from './session-requests.js';
 import { pollUntil, sleep } from './timing.js';
@@ -9,29 +10,44 @@ import { pollUntil, sleep } from './timing.js';
 const SETUP_CONCURRENCY = 32;
 const WAITING = 'kgw_consume_long_polls_waiting';
 const REDIS_SENT = 'kgw_redis_command_seconds_count';
+/** The holder's polls for the one record: each may wait this long, this many times. */
+const HOLDER_POLL_TIMEOUT_MS = 10_000;
+const HOLDER_POLLS = 3;
+/** After the group wake, before the second idle window: the woken polls settle back. */
+const SETTLE_MS = 1000;
 
-/** What one wake-up cost while the polls waited, idle rates already taken off. */
-export interface WakeCost {
-  /** Commands Redis ran in the window (INFO commandstats, commands inside scripts included). */
-  readonly redisCommands: number;
-  /** Commands the gateway sent in the window (a script call counts once). */
-  readonly redisSent: number;
+/** Redis commands and poll answers over one window while the polls wait. */
+export interface WindowCount {
+  /** Commands Redis ran (INFO commandstats, commands inside scripts included), in all and by name. */
+  readonly commands: number;
+  readonly byCommand: ReadonlyMap<string, number>;
+  /** Commands the gateway sent (`kgw_redis_command_seconds_count`; a script call counts once). */
+  readonly sent: number;
   /** Waiting polls answered in the window: with records, and in all. */
   readonly answeredWithRecords: number;
   readonly answered: number;
-  /** From the waking request's start to the first poll answered with records, ms. */
+  /** From the window's start (the waking request) to the first poll answered with records, ms. */
   readonly firstRecordMs: number | undefined;
   /** `kgw_consume_long_polls_waiting` at the end of the window. */
   readonly waitingAfter: number;
 }
 
+/** A wake-up's window, and what it cost over the idle windows around it. */
+export interface WakeCost extends WindowCount {
+  readonly netCommands: number;
+  readonly netSent: number;
+}
+
 export interface WakeCostsResult {
   readonly polls: number;
   readonly waitingMax: number;
+  /** Polls the holder needed to get the record, and how long they took (ms). */
+  readonly holderPolls: number;
+  readonly holderMs: number;
+  readonly holderPollTimeoutMs: number;
   readonly windowMs: number;
-  /** Per window of `windowMs` while every poll only waits. */
-  readonly idleRedisCommands: number;
-  readonly idleRedisSent: number;
+  /** While every poll only waits: before the nack, and after the group wake settled. */
+  readonly idle: readonly [WindowCount, WindowCount];
   /** The holder nacks the only record with delay 0: a partition wake. */
   readonly nack: WakeCost;
   /** Another session of the group subscribes: a group-wide wake. */
@@ -71,6 +87,8 @@ export async function measureWakeCosts(options: {
   const { origin, topic, group, redis, log } = options;
   const agent = new Agent({ connections: options.polls + 100, pipelining: 1 });
   const aborter = new AbortController();
+  // Every waiting poll's request listens on the one signal.
+  setMaxListeners(options.polls + 10, aborter.signal);
   const shared = { mode: 'shared', autoOffsetReset: 'earliest' } as const;
   const sessions: GatewaySession[] = [];
   try {
@@ -93,8 +111,20 @@ export async function measureWakeCosts(options: {
     const waker = await GatewaySession.create(agent, origin, group, 'waker', shared);
     sessions.push(waker);
     // Polled only now, so the record's ack timeout (30 s by default) runs while it is measured.
-    const held = await holder.poll(10_000, 1);
-    if (held.length !== 1) throw new Error(`the holder polled ${held.length} records, not 1`);
+    const holderStarted = performance.now();
+    let held: ConsumedRecord[] = [];
+    let holderPolls = 0;
+    while (held.length === 0 && holderPolls < HOLDER_POLLS) {
+      holderPolls += 1;
+      held = await holder.poll(HOLDER_POLL_TIMEOUT_MS, 1);
+    }
+    const holderMs = performance.now() - holderStarted;
+    if (held.length !== 1) {
+      throw new Error(
+        `the holder's ${holderPolls} polls of ${HOLDER_POLL_TIMEOUT_MS} ms got ${held.length} records, not 1`,
+      );
+    }
+    if (holderPolls > 1) log(`the holder got the record on its poll ${holderPolls}`);
 
     log(`holding ${options.polls} long-polls (timeout ${options.pollTimeoutMs} ms)`);
     const outcomes: PollOutcome[] = [];
@@ -126,44 +156,38 @@ export async function measureWakeCosts(options: {
       commands: await redis.commandCounts(),
       sent: (await scrapeMetrics(agent, origin)).get(REDIS_SENT) ?? NaN,
     });
-    const windowOf = async (
-      wake: () => Promise<void>,
-    ): Promise<{ commands: number; sent: number; from: number }> => {
+    const windowOf = async (wake: () => Promise<void>): Promise<WindowCount> => {
+      const seen = outcomes.length;
       const before = await snapshot();
       const from = performance.now();
       await wake();
       await sleep(Math.max(0, options.windowMs - (performance.now() - from)));
       const after = await snapshot();
-      return {
-        commands: totalCalls(commandDelta(before.commands, after.commands)),
-        sent: after.sent - before.sent,
-        from,
-      };
-    };
-
-    const idle = await windowOf(async () => {});
-    const costOf = async (wake: () => Promise<void>): Promise<WakeCost> => {
-      const seen = outcomes.length;
-      const w = await windowOf(wake);
+      const byCommand = commandDelta(before.commands, after.commands);
       const mine = outcomes.slice(seen);
       const first = mine.find((o) => o.records > 0);
       return {
-        // Less the idle rate over the same time, so only the wake-up is charged.
-        redisCommands: w.commands - idle.commands,
-        redisSent: w.sent - idle.sent,
+        commands: totalCalls(byCommand),
+        byCommand,
+        sent: after.sent - before.sent,
         answeredWithRecords: mine.filter((o) => o.records > 0).length,
         answered: mine.length,
-        firstRecordMs: first ? first.at - w.from : undefined,
+        firstRecordMs: first ? first.at - from : undefined,
         waitingAfter: await waiting(agent, origin),
       };
     };
+    const idle = async (): Promise<WindowCount> => windowOf(async () => {});
+
+    const idleBefore = await idle();
     log('partition wake: the holder nacks its record (delay_ms 0)');
-    const nack = await costOf(async () => {
+    const nack = await windowOf(async () => {
       const { nacked } = await nackRecords(agent, origin, holder, held, 0);
       if (nacked !== 1) throw new Error(`the nack answered nacked: ${nacked}`);
     });
     log('group wake: another session of the group subscribes');
-    const subscribe = await costOf(() => waker.subscribe([topic]));
+    const subscribe = await windowOf(() => waker.subscribe([topic]));
+    await sleep(SETTLE_MS);
+    const idleAfter = await idle();
 
     log('aborting the remaining long-polls');
     const abortedAt = performance.now();
@@ -177,14 +201,24 @@ export async function measureWakeCosts(options: {
       }
       await sleep(100);
     }
+    // Each wake is charged its window less the mean of the idle windows around it.
+    const idleCommands = (idleBefore.commands + idleAfter.commands) / 2;
+    const idleSent = (idleBefore.sent + idleAfter.sent) / 2;
+    const cost = (w: WindowCount): WakeCost => ({
+      ...w,
+      netCommands: w.commands - idleCommands,
+      netSent: w.sent - idleSent,
+    });
     return {
       polls: options.polls,
       waitingMax,
+      holderPolls,
+      holderMs,
+      holderPollTimeoutMs: HOLDER_POLL_TIMEOUT_MS,
       windowMs: options.windowMs,
-      idleRedisCommands: idle.commands,
-      idleRedisSent: idle.sent,
-      nack,
-      subscribe,
+      idle: [idleBefore, idleAfter],
+      nack: cost(nack),
+      subscribe: cost(subscribe),
       abortSettleMs,
       failures,
     };
