@@ -242,11 +242,15 @@ export class RecordFetcher {
       await this.#position(slot, topic, partition, offset);
       slot.consumer.setDefaultConsumeTimeout(Math.max(1, waitMs));
       const records: FetchedRecord[] = [];
-      // Other assigned partitions' records arrive too: they go to the cache for their readers.
-      for (let round = 0; round < 3 && records.length === 0; round += 1) {
+      // Other assigned partitions' prefetched records come first in librdkafka's queue: take
+      // them in large batches (they go to the cache for their readers) until this partition's
+      // arrive or the wait is over, so a small read is never starved by a busy neighbour.
+      const batch = Math.max(maxRecords, DRAIN_BATCH);
+      const until = Date.now() + Math.max(1, waitMs);
+      for (;;) {
         const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>
-          slot.consumer.consume(maxRecords, (err, batch) =>
-            err ? reject(translateKafkaError(err, 'fetch records')) : resolve(batch),
+          slot.consumer.consume(batch, (err, got) =>
+            err ? reject(translateKafkaError(err, 'fetch records')) : resolve(got),
           ),
         );
         for (const m of messages) {
@@ -257,9 +261,9 @@ export class RecordFetcher {
           if (m.topic === topic && m.partition === partition && m.offset >= offset)
             records.push(record);
         }
-        if (messages.length < maxRecords) break; // nothing more is ready right now
+        if (records.length > 0 || messages.length < batch || Date.now() >= until) break;
       }
-      return records;
+      return records.slice(0, maxRecords);
     } catch (err) {
       slot.positions.clear();
       try {
@@ -330,6 +334,9 @@ export class RecordFetcher {
     this.#cache.clear();
   }
 }
+
+/** Records one consume() call takes while looking for a partition's records among its neighbours'. */
+const DRAIN_BATCH = 500;
 
 /** Partitions one fetcher keeps assigned; each keeps prefetching, so this bounds memory too. */
 const MAX_ASSIGNED_PER_FETCHER = 32;
