@@ -247,7 +247,11 @@ export class PollLoop {
         });
     }
     const wakes = owned.map((o) => o.state.nextWakeAt).filter((w): w is number => w !== null);
-    const byTp = new Map(results.map((r, i) => [claims[i]!.tp, r.next]));
+    // Where each partition stands now (a fenced claim says nothing: keep what the state said).
+    const byTp = new Map<TopicPartition, number>();
+    results.forEach((r, i) => {
+      if (!r.fenced) byTp.set(claims[i]!.tp, r.next);
+    });
     return {
       records,
       wakeAt: wakes.length > 0 ? Math.max(Date.now() + 10, Math.min(...wakes)) : null,
