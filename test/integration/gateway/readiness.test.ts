@@ -72,16 +72,18 @@ describe('GET /readyz against real dependencies', () => {
       KGW_READY_TIMEOUT_MS: '1000',
     });
 
-    const started = Date.now();
-    const r = await readyz(gateway.url);
-    const elapsed = Date.now() - started;
-
-    expect(r.status).toBe(503);
-    expect(r.body).toMatchObject({
-      code: 'KGW_KAFKA_UNAVAILABLE',
-      down: ['kafka'],
-      checks: { redis: { ok: true } },
+    // Every answer comes within the deadline; on a loaded machine the new process's Redis
+    // connection may take a moment, so ask until Redis is up and only Kafka is named.
+    await eventually(async () => {
+      const started = Date.now();
+      const r = await readyz(gateway.url);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(r.status).toBe(503);
+      expect(r.body).toMatchObject({
+        code: 'KGW_KAFKA_UNAVAILABLE',
+        down: ['kafka'],
+        checks: { redis: { ok: true } },
+      });
     });
-    expect(elapsed).toBeLessThan(5000);
   });
 });
