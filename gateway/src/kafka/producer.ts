@@ -117,7 +117,9 @@ export class KafkaProducer {
         ...(options.onStats ? { 'statistics.interval.ms': options.statsIntervalMs ?? 15_000 } : {}),
       },
       {
-        acks: idempotent ? -1 : 1,
+        // Both modes wait for every in-sync replica: `fast` only drops idempotence (a retry may
+        // duplicate); acks=1 answered 2xx for records a leader lost when it died.
+        acks: -1,
         // Below the HTTP deadline, so every record gets a report before the request gives up.
         'message.timeout.ms': options.deliveryTimeoutMs,
         'request.timeout.ms': Math.min(5000, options.deliveryTimeoutMs),

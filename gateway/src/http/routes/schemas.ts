@@ -12,7 +12,7 @@ export const deliveryQuery = {
       enum: ['idempotent', 'fast'],
       default: 'idempotent',
       description:
-        'idempotent: enable.idempotence + acks=all; fast: acks=1, may duplicate on retry.',
+        'idempotent: enable.idempotence + acks=all; fast: acks=all without idempotence, may duplicate on retry.',
     },
   },
 } as const;
