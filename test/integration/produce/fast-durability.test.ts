@@ -1,0 +1,159 @@
+// delivery=fast may duplicate, never lose: every record answered 2xx is in Kafka
+// after the partition leader is SIGKILLed mid-load (3 brokers, RF 3, min ISR 2).
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Kafka from 'node-rdkafka';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeAllGateways, startGateway } from '../../support/gateway-in-process.js';
+import { uniqueName } from '../../support/kafka.js';
+import { parseStackEnv, stack, type StackEnv } from '../../support/stack.js';
+
+// Starts three broker JVMs (about 10 s and 1 GiB); KGW_QUICK=1 skips it for a fast run.
+const quick = process.env.KGW_QUICK === '1';
+
+describe.skipIf(quick)('delivery=fast under a leader SIGKILL (skipped when KGW_QUICK=1)', () => {
+  let runDir = '';
+  let env: StackEnv;
+
+  beforeAll(async () => {
+    runDir = await mkdtemp(join(tmpdir(), 'kgw-fast-'));
+    env = parseStackEnv(await stack(runDir, 'up', '--brokers', '3'));
+  });
+
+  afterAll(async () => {
+    await closeAllGateways();
+    if (runDir) {
+      await stack(runDir, 'down');
+      await rm(runDir, { recursive: true, force: true });
+    }
+  });
+
+  it('loses no acknowledged record', async () => {
+    const topic = uniqueName('fast');
+    const admin = Kafka.AdminClient.create({ 'metadata.broker.list': env.kafkaBrokers });
+    await new Promise<void>((resolve, reject) =>
+      admin.createTopic(
+        {
+          topic,
+          num_partitions: 2,
+          replication_factor: 3,
+          config: { 'min.insync.replicas': '2' },
+        },
+        15_000,
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+    admin.disconnect();
+    const gw = await startGateway({ KAFKA_BROKERS: env.kafkaBrokers });
+    const leader = await leaderOf(env.kafkaBrokers, topic, 0);
+
+    const acked = new Set<number>();
+    let next = 0;
+    let failed = 0;
+    const stopAt = Date.now() + 12_000;
+    const load = async (): Promise<void> => {
+      while (Date.now() < stopAt) {
+        const values = Array.from({ length: 50 }, () => (next += 1));
+        const res = await fetch(`${gw.url}/topics/${topic}?delivery=fast`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/vnd.kafka.json.v2+json' },
+          body: JSON.stringify({ records: values.map((v) => ({ value: v })) }),
+          signal: AbortSignal.timeout(30_000),
+        }).catch(() => undefined);
+        if (!res) {
+          failed += 1;
+          continue;
+        }
+        const body = (await res.json()) as { offsets?: { error_code?: number | null }[] };
+        if (res.status !== 200 || !body.offsets) {
+          failed += 1;
+          continue;
+        }
+        body.offsets.forEach((o, i) => {
+          if (!o.error_code) acked.add(values[i]!);
+        });
+      }
+    };
+    const loads = Promise.all([load(), load(), load()]);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const pid = Number((await readFile(join(runDir, `kafka-${leader}.pid`), 'utf8')).split(' ')[0]);
+    process.kill(pid, 'SIGKILL');
+    await loads;
+
+    const found = await readAll(env.kafkaBrokers, topic);
+    const lost = [...acked].filter((v) => !found.has(v));
+    console.log(
+      `fast delivery, leader ${leader} SIGKILLed: ${acked.size} acked, ${failed} requests failed, ${lost.length} lost`,
+    );
+    expect(acked.size).toBeGreaterThan(1000);
+    expect(lost).toEqual([]);
+  }, 120_000);
+});
+
+async function leaderOf(brokers: string, topic: string, partition: number): Promise<number> {
+  const producer = new Kafka.Producer({ 'metadata.broker.list': brokers });
+  try {
+    await new Promise<void>((resolve, reject) =>
+      producer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
+    );
+    for (;;) {
+      const metadata = await new Promise<Kafka.Metadata>((resolve, reject) =>
+        producer.getMetadata({ topic, timeout: 5000 }, (err, data) =>
+          err ? reject(err) : resolve(data),
+        ),
+      );
+      const leader = metadata.topics
+        .find((t) => t.name === topic)
+        ?.partitions.find((p) => p.id === partition)?.leader;
+      if (leader !== undefined && leader >= 0) return leader;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+  }
+}
+
+/** Every JSON number value in the topic, read by a plain consumer from the beginning. */
+async function readAll(brokers: string, topic: string): Promise<Set<number>> {
+  const consumer = new Kafka.KafkaConsumer(
+    {
+      'metadata.broker.list': brokers,
+      'group.id': uniqueName('reader'),
+      'enable.auto.commit': false,
+    },
+    { 'auto.offset.reset': 'earliest' },
+  );
+  await new Promise<void>((resolve, reject) =>
+    consumer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())),
+  );
+  const found = new Set<number>();
+  try {
+    const highs = await Promise.all(
+      [0, 1].map(
+        (partition) =>
+          new Promise<number>((resolve, reject) =>
+            consumer.queryWatermarkOffsets(topic, partition, 10_000, (err, marks) =>
+              err ? reject(err) : resolve(marks.highOffset),
+            ),
+          ),
+      ),
+    );
+    consumer.assign([0, 1].map((partition) => ({ topic, partition, offset: 0 })));
+    consumer.setDefaultConsumeTimeout(500);
+    const reached = [-1, -1];
+    const deadline = Date.now() + 60_000;
+    while (reached.some((r, p) => r < highs[p]! - 1) && Date.now() < deadline) {
+      const batch = await new Promise<Kafka.Message[]>((resolve, reject) =>
+        consumer.consume(1000, (err, messages) => (err ? reject(err) : resolve(messages))),
+      );
+      for (const m of batch) {
+        reached[m.partition] = Math.max(reached[m.partition]!, m.offset);
+        found.add(Number(m.value!.toString()));
+      }
+    }
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+  return found;
+}
