@@ -1,6 +1,6 @@
 import type { TopicPartition } from '../store/partition-ledger.js';
 import type { SessionConfig } from '../store/session-store.js';
-import type { Acks } from './consume/acks.js';
+import { byPartition, type Acks } from './consume/acks.js';
 import type { PollLoop } from './consume/poll-loop.js';
 import type { Positions } from './consume/positions.js';
 import type { DeliveredRecord, PollOptions, RecordRef } from './consume-types.js';
@@ -45,20 +45,17 @@ export class ConsumeService {
   async release(group: string, id: string, records: readonly DeliveredRecord[]): Promise<void> {
     if (records.length === 0) return;
     const session = await this.#deps.sessionService.get(group, id);
-    const byTp = new Map<
-      string,
-      { tp: TopicPartition; refs: Array<{ offset: number; attempt: number }> }
-    >();
-    for (const { record, attempt } of records) {
-      const k = `${record.topic}:${record.partition}`;
-      let entry = byTp.get(k);
-      if (!entry) {
-        entry = { tp: { topic: record.topic, partition: record.partition }, refs: [] };
-        byTp.set(k, entry);
-      }
-      entry.refs.push({ offset: record.offset, attempt });
-    }
-    await this.#deps.polls.release(session, [...byTp.values()]);
+    await this.#deps.polls.release(
+      session,
+      byPartition(
+        records.map(({ record, attempt }) => ({
+          topic: record.topic,
+          partition: record.partition,
+          offset: record.offset,
+          attempt,
+        })),
+      ),
+    );
   }
 
   async ack(

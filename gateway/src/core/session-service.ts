@@ -99,13 +99,6 @@ export class SessionService {
     await this.#deps.partitions.wake(group);
   }
 
-  /** The partitions a session reads now: its manual assignment, or its subscription's partitions. */
-  async partitionsOf(
-    session: SessionConfig,
-  ): Promise<{ manual: boolean; partitions: TopicPartition[] }> {
-    return this.resolve(await this.#deps.sessions.subscription(session.group, session.id));
-  }
-
   /** The partitions a subscription reads now (topic metadata from the cache). */
   async resolve(
     subscription: Subscription | null,
