@@ -14,6 +14,10 @@ export const consumerKeys = {
   /** Woken when records of one partition become deliverable again (nack, window freed). */
   partitionWake: (group: string, topic: string, partition: number): string =>
     `kgw:{${group}}:w:${topic}:${partition}`,
+  /** Set while native Kafka consumers are members of the group. */
+  inUse: (group: string): string => `kgw:{${group}}:in-use`,
+  /** Held by the one worker doing the group's background duties. */
+  sweepLock: (group: string): string => `kgw:{${group}}:sweep-lock`,
   /** Held by the one instance committing the group's offsets to Kafka. */
   commitLock: (group: string): string => `kgw:{${group}}:commit`,
   /** The five keys of one partition's state, in the order the scripts expect. */

@@ -123,19 +123,6 @@ export class SessionStore {
     });
   }
 
-  /** Marks the session alive now and returns how many sessions of the group polled within windowMs. */
-  async touch(group: string, id: string, windowMs: number): Promise<number> {
-    return this.#wrap(async () => {
-      const now = Date.now();
-      const replies = await this.#redis
-        .pipeline()
-        .zadd(consumerKeys.seen(group), now, id)
-        .zcount(consumerKeys.seen(group), now - windowMs, '+inf')
-        .exec();
-      return Number(replies?.[1]?.[1] ?? 1);
-    });
-  }
-
   /**
    * The start of a poll attempt in one round trip: the session and its
    * subscription, marks it alive, counts the group's live sessions (for the
@@ -156,7 +143,7 @@ export class SessionStore {
         consumerKeys.sessions(group),
         consumerKeys.subscription(group, id),
         consumerKeys.seen(group),
-        `kgw:{${group}}:in-use`,
+        consumerKeys.inUse(group),
       ],
       [id, Date.now()],
     )) as [string | null, string | null, number, number];
@@ -178,18 +165,14 @@ export class SessionStore {
   /** A short exclusive lock on a group's background duties, so several workers do not repeat them. */
   async tryLock(group: string, owner: string, ttlMs: number): Promise<boolean> {
     return this.#wrap(async () => {
-      const reply = await this.#redis.set(`kgw:{${group}}:sweep-lock`, owner, 'PX', ttlMs, 'NX');
+      const reply = await this.#redis.set(consumerKeys.sweepLock(group), owner, 'PX', ttlMs, 'NX');
       return reply === 'OK';
     });
   }
 
   /** Remembers for ttlMs that native Kafka consumers are members of the group. */
   async markGroupInUse(group: string, ttlMs: number): Promise<void> {
-    await this.#wrap(() => this.#redis.set(`kgw:{${group}}:in-use`, '1', 'PX', ttlMs));
-  }
-
-  async groupInUse(group: string): Promise<boolean> {
-    return this.#wrap(async () => (await this.#redis.exists(`kgw:{${group}}:in-use`)) === 1);
+    await this.#wrap(() => this.#redis.set(consumerKeys.inUse(group), '1', 'PX', ttlMs));
   }
 
   async groups(): Promise<string[]> {

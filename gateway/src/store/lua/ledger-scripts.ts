@@ -290,9 +290,9 @@ return n
 `;
 
 /**
- * ARGV: reason, offsets... Records Kafka no longer has (retention, compaction)
- * are resolved wherever they wait; their last error keeps the reason for logs.
- * Returns the count.
+ * ARGV: reason (for the caller's log and metric, not stored), offsets...
+ * Records Kafka no longer has (retention, compaction) are resolved wherever
+ * they wait. Returns the count.
  */
 export const SKIP = `${PRELUDE}
 local n = 0
