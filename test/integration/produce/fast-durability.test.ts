@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Kafka from 'node-rdkafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../support/eventually.js';
 import { closeAllGateways, startGateway } from '../../support/gateway-in-process.js';
 import { uniqueName } from '../../support/kafka.js';
 import { parseStackEnv, stack, type StackEnv } from '../../support/stack.js';
@@ -124,19 +125,23 @@ async function readAll(brokers: string, topic: string): Promise<Set<number>> {
     },
     { 'auto.offset.reset': 'earliest' },
   );
+  consumer.on('event.error', () => undefined); // the killed broker, reported until it is forgotten
   await new Promise<void>((resolve, reject) =>
     consumer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())),
   );
   const found = new Set<number>();
   try {
-    const highs = await Promise.all(
-      [0, 1].map(
-        (partition) =>
-          new Promise<number>((resolve, reject) =>
-            consumer.queryWatermarkOffsets(topic, partition, 10_000, (err, marks) =>
-              err ? reject(err) : resolve(marks.highOffset),
+    // A broker was just killed: the client may report it gone before it settles; ask again.
+    const highs = await eventually(() =>
+      Promise.all(
+        [0, 1].map(
+          (partition) =>
+            new Promise<number>((resolve, reject) =>
+              consumer.queryWatermarkOffsets(topic, partition, 10_000, (err, marks) =>
+                err ? reject(err) : resolve(marks.highOffset),
+              ),
             ),
-          ),
+        ),
       ),
     );
     consumer.assign([0, 1].map((partition) => ({ topic, partition, offset: 0 })));
@@ -144,8 +149,9 @@ async function readAll(brokers: string, topic: string): Promise<Set<number>> {
     const reached = [-1, -1];
     const deadline = Date.now() + 60_000;
     while (reached.some((r, p) => r < highs[p]! - 1) && Date.now() < deadline) {
-      const batch = await new Promise<Kafka.Message[]>((resolve, reject) =>
-        consumer.consume(1000, (err, messages) => (err ? reject(err) : resolve(messages))),
+      // Errors about the killed broker are transient here: keep reading until the deadline.
+      const batch = await new Promise<Kafka.Message[]>((resolve) =>
+        consumer.consume(1000, (err, messages) => resolve(err ? [] : messages)),
       );
       for (const m of batch) {
         reached[m.partition] = Math.max(reached[m.partition]!, m.offset);
