@@ -17,6 +17,7 @@ import { KafkaMetadataClient } from './kafka/metadata-client.js';
 import {
   DELIVERY_MODES,
   KafkaProducer,
+  produceRequestTimeoutMs,
   producerSettings,
   type DeliveryMode,
 } from './kafka/producer.js';
@@ -26,6 +27,7 @@ import { kafkaClientStatsRecorder } from './observability/kafka-client-stats.js'
 import { createMetrics, silence, type ConsumerSnapshot } from './observability/metrics.js';
 import { TopicLabels } from './observability/topic-labels.js';
 import { IdempotencyStore } from './store/idempotency-store.js';
+import { EndOffsets } from './kafka/end-offsets.js';
 import { RedisClient } from './store/redis-client.js';
 import { withDeadline } from './util/deadline.js';
 import { packageVersion } from './util/package-version.js';
@@ -111,9 +113,23 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     inFlight,
     idempotency: new IdempotencyStore(redis.redis, {
       ttlMs: config.idempotencyTtlMs,
-      // A gateway that dies mid-request frees its keys once no answer can be pending.
-      pendingTtlMs: config.requestTimeoutMs + config.produceTimeoutMs,
+      settleAfterMs: idempotencySettleAfterMs(config),
     }),
+    endOffsets: new EndOffsets({
+      watermarks: (topic, partition, timeoutMs) =>
+        kafkaMetadata.watermarks(topic, partition, timeoutMs),
+      timeoutMs: config.readyTimeoutMs,
+      maxAgeMs: 5000,
+      maxEntries: 100_000,
+    }),
+    settlement: {
+      // Bound late: the fetcher belongs to the consume path, built below.
+      read: (topic, partition, offset, maxRecords) =>
+        consumeParts.fetcher.read(topic, partition, offset, maxRecords, 1000),
+      watermarks: (topic, partition, timeoutMs) =>
+        kafkaMetadata.watermarks(topic, partition, timeoutMs),
+      timeoutMs: config.readyTimeoutMs,
+    },
     metrics,
     topicLabels: new TopicLabels(config.metricsMaxTopics),
     logger,
@@ -248,4 +264,17 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
       return closing;
     },
   };
+}
+
+/**
+ * How long after an attempt claims an Idempotency-Key none of its records can
+ * still land: the producer's connect wait, librdkafka's message.timeout.ms,
+ * and one librdkafka request timeout for a produce request already on the wire.
+ */
+export function idempotencySettleAfterMs(config: Config): number {
+  return (
+    config.readyTimeoutMs +
+    config.produceTimeoutMs +
+    produceRequestTimeoutMs(config.produceTimeoutMs)
+  );
 }

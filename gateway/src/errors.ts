@@ -105,6 +105,14 @@ export const ERROR_CODES = {
     retryable: false,
     title: 'This Idempotency-Key was used for a different request.',
   },
+  KGW_IDEMPOTENCY_UNVERIFIABLE: {
+    http: 422,
+    errorCode: 42203,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    title:
+      'An earlier attempt with this Idempotency-Key may have written, and Kafka no longer holds the records that would tell.',
+  },
   KGW_RECORD_TOO_LARGE: {
     http: 413,
     errorCode: 41302,

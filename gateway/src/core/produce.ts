@@ -8,7 +8,10 @@ import type { TopicMetadataCache } from '../kafka/topic-metadata-cache.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { TopicLabels } from '../observability/topic-labels.js';
-import type { IdempotencyStore } from '../store/idempotency-store.js';
+import { randomUUID } from 'node:crypto';
+import type { EndOffsets } from '../kafka/end-offsets.js';
+import type { IdempotencyStore, IdempotencyTarget } from '../store/idempotency-store.js';
+import { findWritten, type FoundRecord, type SettlementSource } from './idempotency-settlement.js';
 import { withDeadline } from '../util/deadline.js';
 import { produceFingerprint } from './fingerprint.js';
 import type {
@@ -52,6 +55,10 @@ export interface ProduceServiceDeps {
   readonly strategy: BalancerStrategy;
   readonly inFlight: InFlightTracker;
   readonly idempotency: IdempotencyStore;
+  /** Lower bounds of end offsets, recorded with each Idempotency-Key claim. */
+  readonly endOffsets: EndOffsets;
+  /** Reads the log to settle a key whose earlier attempt may have written. */
+  readonly settlement: SettlementSource;
   readonly metrics: Metrics;
   readonly topicLabels: TopicLabels;
   readonly logger: Logger;
@@ -126,11 +133,36 @@ export class ProduceService {
       );
     }
     const topic = await this.#topic(command);
-    if (idempotencyKey === undefined) return this.#write(command, topic);
+    const outgoing = command.records.map((record) => this.#encode(command, topic, record));
+    if (idempotencyKey === undefined) {
+      const outcomes = await this.#write(command, topic, outgoing, new Map());
+      return { topic: command.topic, outcomes, replayed: false };
+    }
+    return this.#produceOnce(command, topic, idempotencyKey, outgoing);
+  }
 
+  /**
+   * A keyed request: claim the key with the partitions it will write to and
+   * an offset below where its records land; when an earlier attempt may have
+   * written, read those partitions for the key and write only what is not
+   * there (see docs/ARCHITECTURE.md, "Idempotency keys").
+   */
+  async #produceOnce(
+    command: ProduceCommand,
+    topic: TopicInfo,
+    key: string,
+    outgoing: readonly (OutgoingRecord | GatewayError)[],
+  ): Promise<ProduceResult> {
     const { idempotency, metrics } = this.#deps;
     const fingerprint = produceFingerprint(command);
-    const claim = await idempotency.claim(idempotencyKey, fingerprint);
+    const token = randomUUID();
+    const claim = await idempotency.claim(
+      key,
+      fingerprint,
+      token,
+      await this.#targets(command.topic, outgoing),
+    );
+    let found = new Map<number, FoundRecord>();
     switch (claim.kind) {
       case 'replay':
         metrics.idempotencyRequests.inc({ result: 'replayed' });
@@ -139,7 +171,8 @@ export class ProduceService {
         metrics.idempotencyRequests.inc({ result: 'in_flight' });
         throw new GatewayError(
           'KGW_IDEMPOTENCY_IN_FLIGHT',
-          'a request with this Idempotency-Key is still in flight',
+          `a request with this Idempotency-Key is still in flight; retry in ${Math.ceil(claim.retryAfterMs / 1000)} s`,
+          { details: { retryAfterSeconds: Math.max(1, Math.ceil(claim.retryAfterMs / 1000)) } },
         );
       case 'mismatch':
         metrics.idempotencyRequests.inc({ result: 'mismatch' });
@@ -147,28 +180,78 @@ export class ProduceService {
           'KGW_IDEMPOTENCY_KEY_REUSED',
           'this Idempotency-Key was already used for a different request',
         );
+      case 'settle': {
+        metrics.idempotencyRequests.inc({ result: 'settled' });
+        found = await findWritten(
+          this.#deps.settlement,
+          command.topic,
+          key,
+          IDEMPOTENCY_HEADER,
+          claim.targets,
+          outgoing.map((o) => (o instanceof GatewayError ? null : o)),
+          command.records.map((r) => r.headers?.length ?? 0),
+        );
+        const more = outgoing.filter(
+          (o, i): o is OutgoingRecord => !(o instanceof GatewayError) && !found.has(i),
+        );
+        if (
+          more.length > 0 &&
+          !(await idempotency.addTargets(key, token, await this.#targets(command.topic, more)))
+        ) {
+          throw new GatewayError(
+            'KGW_IDEMPOTENCY_IN_FLIGHT',
+            'another request with this Idempotency-Key took it over; retry shortly',
+            { details: { retryAfterSeconds: 1 } },
+          );
+        }
+        break;
+      }
       case 'started':
         metrics.idempotencyRequests.inc({ result: 'started' });
     }
 
-    let result: ProduceResult;
+    let outcomes: RecordOutcome[];
     try {
-      result = await this.#write(command, topic);
+      outcomes = await this.#write(command, topic, outgoing, found);
     } catch (err) {
-      // Thrown before anything reached librdkafka: free the key for a retry.
-      await idempotency.abandon(idempotencyKey, fingerprint).catch(() => undefined);
+      // Thrown before anything of this attempt reached librdkafka.
+      if (found.size === 0) await idempotency.abandon(key, token).catch(() => undefined);
+      else await idempotency.settleable(key, token).catch(() => undefined);
       throw err;
     }
-    const nothingWritten = result.outcomes.every((o) => !o.ok && NOTHING_WRITTEN.has(o.code));
+    const wrote = outgoing.some((o, i) => !(o instanceof GatewayError) && !found.has(i));
+    // Everything was already in the log: this answer is the first attempt's, rebuilt.
+    const result: ProduceResult = { topic: command.topic, outcomes, replayed: !wrote };
     try {
-      if (nothingWritten) await idempotency.abandon(idempotencyKey, fingerprint);
-      else await idempotency.complete(idempotencyKey, fingerprint, JSON.stringify(result));
+      if (outcomes.some((o) => !o.ok && o.code === 'KGW_DELIVERY_UNKNOWN')) {
+        // Every report is in, so nothing more of this attempt can land: the retry settles from the log.
+        await idempotency.settleable(key, token);
+      } else if (outcomes.every((o) => !o.ok && NOTHING_WRITTEN.has(o.code))) {
+        await idempotency.abandon(key, token);
+      } else if (!(await idempotency.complete(key, token, JSON.stringify(result)))) {
+        this.#deps.logger.warn({ key }, 'the Idempotency-Key was taken over before it completed');
+      }
     } catch (err) {
-      // The records are in Kafka; the response still goes out. A retry within
-      // the pending TTL gets 409, later ones may write again (the record header lets consumers dedupe).
+      // The records are in Kafka; the response still goes out. The key stays
+      // pending, and a retry settles it from the log.
       this.#deps.logger.warn({ err }, 'could not store the Idempotency-Key result');
     }
     return result;
+  }
+
+  /** Each partition the records go to, with an offset at or below where they land. */
+  async #targets(
+    topic: string,
+    outgoing: readonly (OutgoingRecord | GatewayError)[],
+  ): Promise<IdempotencyTarget[]> {
+    const partitions = new Set<number>();
+    for (const o of outgoing) if (!(o instanceof GatewayError)) partitions.add(o.partition);
+    return Promise.all(
+      [...partitions].map(async (partition) => ({
+        partition,
+        from: await this.#deps.endOffsets.lowerBound(topic, partition),
+      })),
+    );
   }
 
   async #topic(command: ProduceCommand): Promise<TopicInfo> {
@@ -181,25 +264,38 @@ export class ProduceService {
     return topic;
   }
 
-  async #write(command: ProduceCommand, topic: TopicInfo): Promise<ProduceResult> {
+  /** Writes every record not already `found` in the log; outcomes in request order. */
+  async #write(
+    command: ProduceCommand,
+    topic: TopicInfo,
+    outgoing: readonly (OutgoingRecord | GatewayError)[],
+    found: ReadonlyMap<number, FoundRecord>,
+  ): Promise<RecordOutcome[]> {
     const { producers, metrics, connectTimeoutMs } = this.#deps;
     const producer = producers[command.delivery];
-    await producer.ready(connectTimeoutMs);
-
-    const outgoing = command.records.map((record) => this.#encode(command, topic, record));
-    const bytes = outgoing.reduce((sum, o) => sum + (o instanceof GatewayError ? 0 : o.size), 0);
-    if (!producer.hasRoom(outgoing.length, bytes)) {
+    let messages = 0;
+    let bytes = 0;
+    outgoing.forEach((o, i) => {
+      if (o instanceof GatewayError || found.has(i)) return;
+      messages += 1;
+      bytes += o.size;
+    });
+    if (messages > 0) await producer.ready(connectTimeoutMs);
+    if (!producer.hasRoom(messages, bytes)) {
       metrics.produceRejected.inc({ reason: 'queue_full' });
       throw new GatewayError('KGW_QUEUE_FULL', 'the produce queue is full; retry shortly', {
         details: { retryAfterSeconds: 1, queued: producer.queued },
       });
     }
-    const outcomes = await Promise.all(
-      outgoing.map((o) =>
-        o instanceof GatewayError ? failed(o, null) : this.#send(command, topic, producer, o),
-      ),
+    return Promise.all(
+      outgoing.map((o, i) => {
+        const already = found.get(i);
+        if (already) return { ok: true as const, ...already };
+        return o instanceof GatewayError
+          ? failed(o, null)
+          : this.#send(command, topic, producer, o);
+      }),
     );
-    return { topic: command.topic, outcomes, replayed: false };
   }
 
   #encode(
@@ -257,6 +353,7 @@ export class ProduceService {
     const started = performance.now();
     try {
       const delivered = await producer.send(record);
+      this.#deps.endOffsets.observe(command.topic, delivered.partition, delivered.offset + 1);
       this.#deps.onWritten?.(command.topic, delivered.partition, delivered.offset);
       const m = this.#okMetrics(topicLabel, command.delivery, leader);
       m.records.inc();

@@ -102,10 +102,10 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
         { code: gatewayError.code, message: gatewayError.message },
         'request rejected',
       );
-    if (gatewayError.httpStatus === 429 || gatewayError.httpStatus === 503) {
-      const seconds = gatewayError.details?.retryAfterSeconds;
-      reply.header('retry-after', String(typeof seconds === 'number' ? seconds : 1));
-    }
+    const seconds = gatewayError.details?.retryAfterSeconds;
+    if (typeof seconds === 'number') reply.header('retry-after', String(seconds));
+    else if (gatewayError.httpStatus === 429 || gatewayError.httpStatus === 503)
+      reply.header('retry-after', '1');
     reply.code(gatewayError.httpStatus).type('application/json').send(gatewayError.toJSON());
   });
 

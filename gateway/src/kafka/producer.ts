@@ -65,6 +65,11 @@ export function producerSettings(
   };
 }
 
+/** librdkafka's request.timeout.ms for a producer: how long a produce request already sent may still be answered. */
+export function produceRequestTimeoutMs(deliveryTimeoutMs: number): number {
+  return Math.min(5000, deliveryTimeoutMs);
+}
+
 interface Pending {
   readonly resolve: (delivered: Delivered) => void;
   readonly reject: (err: GatewayError) => void;
@@ -122,7 +127,7 @@ export class KafkaProducer {
         acks: -1,
         // Below the HTTP deadline, so every record gets a report before the request gives up.
         'message.timeout.ms': options.deliveryTimeoutMs,
-        'request.timeout.ms': Math.min(5000, options.deliveryTimeoutMs),
+        'request.timeout.ms': produceRequestTimeoutMs(options.deliveryTimeoutMs),
       },
     );
     this.#client.on('delivery-report', (err, report) => this.#onReport(err, report));

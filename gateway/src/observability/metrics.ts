@@ -173,7 +173,7 @@ export function createMetrics(
     }),
     idempotencyRequests: new Counter({
       name: 'kgw_idempotency_requests_total',
-      help: 'Requests carrying an Idempotency-Key, by result: started, replayed, in_flight (409), mismatch (422).',
+      help: 'Requests carrying an Idempotency-Key, by result: started, replayed, settled (an earlier attempt was checked in the log), in_flight (409), mismatch (422).',
       labelNames: ['result'],
       registers,
     }),

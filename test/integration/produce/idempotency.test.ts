@@ -137,4 +137,87 @@ describe('Idempotency-Key against real Kafka and Redis', () => {
     expect(ttl).toBeGreaterThan(80_000);
     expect(ttl).toBeLessThanOrEqual(90_000);
   });
+
+  /** Turns a key back into what a gateway that died mid-request leaves: pending, no answer. */
+  async function diedInFlight(key: string, targets: string, settleInMs = 0): Promise<void> {
+    const [seconds, micros] = await redis.time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const redisKey = IdempotencyStore.redisKey(key);
+    await redis.hset(redisKey, {
+      state: 'pending',
+      owner: 'attempt-of-a-dead-gateway',
+      settle_at: String(now + settleInMs),
+      targets,
+    });
+    await redis.hdel(redisKey, 'response');
+  }
+
+  it('settles a key whose first attempt wrote, then died unanswered: the retry finds its records and writes nothing', async () => {
+    const topic = await createTopic({ partitions: 3 });
+    const key = uniqueName('idem');
+    const body = {
+      records: [{ value: 'a' }, { key: 'k', value: 'b' }, { value: 'c', partition: 2 }],
+    };
+    const first = await post<V2Offsets>(`${gw.url}/topics/${topic}`, body, {
+      headers: { 'idempotency-key': key },
+    });
+    expect(first.status).toBe(200);
+    await diedInFlight(key, first.body.offsets.map((o) => `${o.partition}:${o.offset}`).join(','));
+
+    const other = await startGateway();
+    const retry = await post<V2Offsets>(`${other.url}/topics/${topic}`, body, {
+      headers: { 'idempotency-key': key },
+    });
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.body.offsets).toEqual(first.body.offsets);
+    expect(await readTopic(topic, { count: 4, timeoutMs: 3000 })).toHaveLength(3);
+    // Settled for good: the next retry replays the stored answer.
+    expect(await redis.hget(IdempotencyStore.redisKey(key), 'state')).toBe('done');
+  });
+
+  it('settles a key whose first attempt died before writing: the retry writes the records once', async () => {
+    const topic = await createTopic({ partitions: 2 });
+    const body = { records: [{ value: 'x' }, { value: 'y', partition: 1 }] };
+    // A finished request lends its fingerprint (the body's digest) to a key whose attempt wrote nothing.
+    const lender = uniqueName('idem');
+    await post(`${gw.url}/topics/${topic}`, body, { headers: { 'idempotency-key': lender } });
+    const key = uniqueName('idem');
+    const fp = await redis.hget(IdempotencyStore.redisKey(lender), 'fp');
+    await redis.hset(IdempotencyStore.redisKey(key), 'fp', fp!);
+    await redis.pexpire(IdempotencyStore.redisKey(key), 60_000);
+    await diedInFlight(key, '0:0,1:0');
+
+    const retry = await post<V2Offsets>(`${gw.url}/topics/${topic}`, body, {
+      headers: { 'idempotency-key': key },
+    });
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    const again = await post<V2Offsets>(`${gw.url}/topics/${topic}`, body, {
+      headers: { 'idempotency-key': key },
+    });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(retry.body);
+    const read = await readTopic(topic, { count: 5, timeoutMs: 3000 });
+    const ofKey = read.filter((r) =>
+      r.headers.some((h) => h['idempotency-key']?.toString() === key),
+    );
+    expect(read).toHaveLength(4);
+    expect(ofKey).toHaveLength(2);
+  });
+
+  it('answers 409 with Retry-After until the first attempt can no longer write', async () => {
+    const topic = await createTopic();
+    const key = uniqueName('idem');
+    const body = { records: [{ value: 1 }] };
+    await post(`${gw.url}/topics/${topic}`, body, { headers: { 'idempotency-key': key } });
+    await diedInFlight(key, '0:0', 4_000);
+    const res = await post(`${gw.url}/topics/${topic}`, body, {
+      headers: { 'idempotency-key': key },
+    });
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ code: 'KGW_IDEMPOTENCY_IN_FLIGHT' });
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(3);
+    expect(Number(res.headers.get('retry-after'))).toBeLessThanOrEqual(4);
+  });
 });

@@ -201,6 +201,7 @@ export function buildConsumePath(
   return {
     sessions,
     ledger,
+    fetcher,
     sessionService,
     consume,
     committer,
