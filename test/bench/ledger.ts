@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent } from 'undici';
 import { measureConcurrentAckers, type ConcurrentAckersResult } from './lib/concurrent-ackers.js';
 import { CpuMeter } from './lib/cpu-meter.js';
-import { DelayProxy, redisAddress, redisUrlVia } from './lib/delay-proxy.js';
+import { DelayProxy, redisAddress, redisUrlVia } from '../support/delay-proxy.js';
 import { startGateway, type GatewayProcess } from './lib/gateway-process.js';
 import { benchTopicName, createTopic, deleteTopics } from './lib/kafka-topics.js';
 import {
@@ -44,7 +44,7 @@ every phase uses fresh topics and groups, \`format: binary\`, \`auto.offset.rese
 
 - **Sequential Redis round trips per poll and per ack.** A second gateway
   process is started whose \`REDIS_URL\` points at a TCP proxy on loopback
-  (\`test/bench/lib/delay-proxy.ts\`) that holds every chunk ${DELAY_MS} ms in each direction,
+  (\`test/support/delay-proxy.ts\`) that holds every chunk ${DELAY_MS} ms in each direction,
   keeping each connection's order; the runner's gateway, talking to Redis
   directly, is the baseline. On a 1-partition topic of ${formatCount(SEQUENTIAL_RECORDS)} records, each
   gateway gets one ordered session in a group of its own: a warm-up poll + ack,

@@ -1,5 +1,5 @@
 import type { ConcurrentAckersResult } from './concurrent-ackers.js';
-import type { ProxyDelayStats } from './delay-proxy.js';
+import type { ProxyDelayStats } from '../../support/delay-proxy.js';
 import { formatCount, formatMs, formatPercent, markdownTable } from './markdown-table.js';
 import { median } from './proc-stats.js';
 import type { SequentialCallsResult } from './sequential-calls.js';

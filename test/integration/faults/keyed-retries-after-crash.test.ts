@@ -1,0 +1,172 @@
+// Idempotency-Key under a gateway crash: requests with keys are in flight on
+// gateway A when it is SIGKILLed; the client retries every key on gateway B
+// until it gets an answer. Every key's records must be in Kafka exactly once,
+// and B's answer for a key A had answered must be A's answer.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { closeAllClients, createTopic, readTopic, uniqueName } from '../../support/kafka.js';
+import { killAllGateways, spawnGateway } from '../../support/gateway-process.js';
+import { recordReport } from '../../support/fault-report.js';
+import { eventually } from '../../support/eventually.js';
+import { DelayProxy, redisAddress, redisUrlVia } from '../../support/delay-proxy.js';
+import { inject } from 'vitest';
+
+const KEYS = 3000;
+const RECORDS_PER_KEY = 4;
+const CONCURRENCY = 150;
+// A short message timeout keeps the settle time short: 2 s connect + 2 s + 2 s.
+const ENV = {
+  KGW_PRODUCE_TIMEOUT_MS: '2000',
+  KGW_REQUEST_TIMEOUT_MS: '5000',
+  KGW_PRODUCER_LINGER_MS: '20',
+};
+
+interface Offsets {
+  offsets: { partition: number; offset: number; error_code?: number | null }[];
+}
+
+function bodyOf(key: string): string {
+  return JSON.stringify({
+    records: Array.from({ length: RECORDS_PER_KEY }, (_, i) => ({ value: { key, i } })),
+  });
+}
+
+async function send(url: string, topic: string, key: string) {
+  try {
+    const res = await fetch(`${url}/topics/${topic}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.kafka.json.v2+json', 'idempotency-key': key },
+      body: bodyOf(key),
+      signal: AbortSignal.timeout(20_000),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      retryAfter: Number(res.headers.get('retry-after') ?? 1),
+      replayed: res.headers.get('idempotent-replayed') === 'true',
+      text,
+    };
+  } catch {
+    return { status: 0, retryAfter: 1, replayed: false, text: '' };
+  }
+}
+
+describe('Idempotency-Key retries on another gateway after a SIGKILL', () => {
+  afterEach(closeAllClients);
+  afterAll(killAllGateways);
+
+  it('writes every key exactly once and replays what the dead gateway had answered', async () => {
+    const topic = await createTopic({ partitions: 6 });
+    // A reaches Redis 100 ms away each way, so a request is still storing its answer for a
+    // while after Kafka acknowledged its records: a SIGKILL then leaves keys written but unanswered.
+    const redisUrl = inject('redisUrl');
+    const proxy = await DelayProxy.start(redisAddress(redisUrl), 100);
+    const [a, b] = await Promise.all([
+      spawnGateway({ ...ENV, REDIS_URL: redisUrlVia(redisUrl, proxy.port) }),
+      spawnGateway(ENV),
+    ]);
+    const keys = Array.from({ length: KEYS }, () => uniqueName('crash'));
+    const answeredByA = new Map<string, string>();
+
+    let nextKey = 0;
+    let killed = false;
+    const worker = async (): Promise<void> => {
+      // Staggered starts, so that at the kill requests are in every phase, not in one wave.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 500));
+      while (!killed && nextKey < keys.length) {
+        const key = keys[nextKey++]!;
+        const res = await send(a.url, topic, key);
+        if (res.status === 200) answeredByA.set(key, res.text);
+      }
+    };
+    // A is ready once its Redis (through the proxy) and Kafka answer.
+    await eventually(async () => expect((await fetch(`${a.url}/readyz`)).status).toBe(200));
+    const load = Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    // Kill A mid-load: some keys answered, some written but unanswered, some never written.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    a.proc.kill('SIGKILL');
+    killed = true;
+    await a.exited;
+    await load;
+    await proxy.close();
+    const sentToA = nextKey;
+    // What A wrote before it died, answered or not (read before any retry).
+    const before = await readTopic(topic, { count: sentToA * RECORDS_PER_KEY, timeoutMs: 3000 });
+    const writtenByA = new Set(
+      before.map((r) => (JSON.parse(r.value!.toString()) as { key: string }).key),
+    );
+    const writtenUnanswered = [...writtenByA].filter((k) => !answeredByA.has(k)).length;
+
+    // The client retries every key it sent on B, as Retry-After says, until it has an answer.
+    let conflicts = 0;
+    // Keys A wrote but never answered: B finds their records in the log instead of writing.
+    let foundInLog = 0;
+    const answeredByB = new Map<string, string>();
+    const started = Date.now();
+    let pending = keys.slice(0, sentToA);
+    while (pending.length > 0) {
+      if (Date.now() - started > 60_000) throw new Error(`${pending.length} keys never settled`);
+      const again: string[] = [];
+      let wait = 0;
+      for (let i = 0; i < pending.length; i += 50) {
+        const slice = pending.slice(i, i + 50);
+        const results = await Promise.all(slice.map((key) => send(b.url, topic, key)));
+        results.forEach((res, j) => {
+          if (res.status === 200) {
+            answeredByB.set(slice[j]!, res.text);
+            if (res.replayed && !answeredByA.has(slice[j]!)) foundInLog += 1;
+          } else {
+            if (res.status === 409) conflicts += 1;
+            else expect([0, 503, 504], `status for ${slice[j]}: ${res.text}`).toContain(res.status);
+            wait = Math.max(wait, res.retryAfter);
+            again.push(slice[j]!);
+          }
+        });
+      }
+      pending = again;
+      if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    }
+    const settledAfterMs = Date.now() - started;
+
+    const expected = sentToA * RECORDS_PER_KEY;
+    const records = await readTopic(topic, { count: expected + 1, timeoutMs: 8000 });
+    const copies = new Map<string, number>();
+    for (const r of records) {
+      const { key } = JSON.parse(r.value!.toString()) as { key: string };
+      copies.set(key, (copies.get(key) ?? 0) + 1);
+    }
+    let duplicates = 0;
+    let lost = 0;
+    for (const key of keys.slice(0, sentToA)) {
+      const n = copies.get(key) ?? 0;
+      duplicates += Math.max(0, n - RECORDS_PER_KEY);
+      lost += Math.max(0, RECORDS_PER_KEY - n);
+    }
+    let differentAnswers = 0;
+    for (const [key, text] of answeredByA) {
+      const before = (JSON.parse(text) as Offsets).offsets;
+      const after = (JSON.parse(answeredByB.get(key)!) as Offsets).offsets;
+      if (JSON.stringify(before) !== JSON.stringify(after)) differentAnswers += 1;
+    }
+    recordReport('gateway SIGKILL, keyed retries on another gateway', {
+      keys: sentToA,
+      'answered before the kill': answeredByA.size,
+      '409 while settling': conflicts,
+      'unanswered keys already written': writtenUnanswered,
+      'of them found in the log': foundInLog,
+      'all settled after': `${(settledAfterMs / 1000).toFixed(1)} s`,
+      'records expected': expected,
+      'records found': records.length,
+      duplicates,
+      lost,
+      'answers that changed': differentAnswers,
+    });
+    expect(answeredByA.size).toBeLessThan(sentToA);
+    // The case that duplicated before: written by A, never answered, retried on B.
+    expect(writtenUnanswered).toBeGreaterThan(0);
+    expect(foundInLog).toBe(writtenUnanswered);
+    expect(duplicates).toBe(0);
+    expect(lost).toBe(0);
+    expect(records).toHaveLength(expected);
+    expect(differentAnswers).toBe(0);
+  }, 180_000);
+});
