@@ -9,7 +9,7 @@ import { consumerRoutes } from './http/routes/consumers.js';
 import { metadataRoutes } from './http/routes/metadata.js';
 import { produceV2Routes } from './http/routes/produce-v2.js';
 import { produceV3Routes } from './http/routes/produce-v3.js';
-import { buildHttpServer } from './http/server.js';
+import { buildHttpServer, closeHttpServer } from './http/server.js';
 import { OpenStreams } from './grpc/open-streams.js';
 import { GrpcServer } from './grpc/server.js';
 import { buildConsumePath } from './core/consume/consume-path.js';
@@ -228,7 +228,10 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     readiness.markClosing();
     clearInterval(readinessTimer);
     consume.close(); // answer open long-polls now
-    await Promise.all([http.close(), grpc.close(Math.min(5000, config.shutdownTimeoutMs))]);
+    await Promise.all([
+      closeHttpServer(http, Math.min(5000, config.shutdownTimeoutMs)),
+      grpc.close(Math.min(5000, config.shutdownTimeoutMs)),
+    ]);
     // Flush what was accepted before disconnecting: nothing accepted is dropped silently.
     await Promise.all(
       DELIVERY_MODES.map((mode) => producers[mode].close(Math.min(5000, config.shutdownTimeoutMs))),

@@ -72,6 +72,12 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     }
   });
 
+  // While draining, every answer tells the client to reconnect elsewhere, so no keep-alive
+  // connection outlives the request that is in flight on it.
+  app.addHook('onSend', async (_request, reply) => {
+    if (readiness.closing) reply.header('connection', 'close');
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpRequestsInFlight.dec();
     const route = request.routeOptions.url ?? 'unmatched';
@@ -124,4 +130,22 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     for (const addRoutes of options.routes ?? []) addRoutes(scope);
   });
   return app;
+}
+
+/**
+ * Stops the listener and answers what is in flight: idle keep-alive
+ * connections are closed as soon as they are idle (checked every 100 ms, since
+ * a connection goes idle when its last response is written), and whatever is
+ * still open after `timeoutMs` is cut.
+ */
+export async function closeHttpServer(app: FastifyInstance, timeoutMs: number): Promise<void> {
+  const { server } = app;
+  const sweep = setInterval(() => server.closeIdleConnections(), 100);
+  const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(force);
+  }
 }
