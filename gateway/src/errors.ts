@@ -13,6 +13,7 @@ export const GrpcStatus = {
   ABORTED: 10,
   DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
+  PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
   INTERNAL: 13,
   UNAVAILABLE: 14,
@@ -62,6 +63,13 @@ export const ERROR_CODES = {
     retryable: false,
     title:
       'No consumer instance with this name in the group (expired, deleted, or Redis lost its state).',
+  },
+  KGW_TOPIC_FORBIDDEN: {
+    http: 403,
+    errorCode: 40301,
+    grpc: GrpcStatus.PERMISSION_DENIED,
+    retryable: false,
+    title: "Kafka's internal topics (names starting with __) are not written through the gateway.",
   },
   KGW_NOT_ACCEPTABLE: {
     http: 406,

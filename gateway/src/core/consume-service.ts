@@ -98,6 +98,7 @@ export class ConsumeService {
     tps: readonly TopicPartition[],
   ): Promise<Array<TopicPartition & { offset: number }>> {
     await this.#deps.sessionService.get(group, id);
+    await this.#deps.sessionService.requireExisting(tps);
     return this.#deps.positions.committed(group, tps);
   }
 
@@ -107,6 +108,7 @@ export class ConsumeService {
     positions: ReadonlyArray<TopicPartition & { offset: number }>,
   ): Promise<void> {
     await this.#deps.sessionService.get(group, id);
+    await this.#deps.sessionService.requireExisting(positions);
     await this.#deps.positions.seek(group, positions);
   }
 
@@ -117,6 +119,7 @@ export class ConsumeService {
     where: 'beginning' | 'end',
   ): Promise<void> {
     await this.#deps.sessionService.get(group, id);
+    await this.#deps.sessionService.requireExisting(tps);
     await this.#deps.positions.seekTo(group, tps, where);
   }
 

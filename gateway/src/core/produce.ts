@@ -104,11 +104,6 @@ export class ProduceService {
     this.#deps = deps;
   }
 
-  /** Whether the queue of a delivery mode can take this many records and bytes now. */
-  hasRoom(delivery: DeliveryMode, messages: number, bytes: number): boolean {
-    return this.#deps.producers[delivery].hasRoom(messages, bytes);
-  }
-
   /**
    * Writes the records and resolves once every one has its delivery report (or
    * a per-record error). Throws GatewayError for request-level failures:
@@ -255,6 +250,12 @@ export class ProduceService {
   }
 
   async #topic(command: ProduceCommand): Promise<TopicInfo> {
+    if (command.topic.startsWith('__')) {
+      throw new GatewayError(
+        'KGW_TOPIC_FORBIDDEN',
+        `'${command.topic}' is an internal Kafka topic; the gateway does not write to it`,
+      );
+    }
     const topic = await this.#deps.metadata.topic(command.topic);
     if (!topic) throw new GatewayError('KGW_TOPIC_NOT_FOUND', `topic '${command.topic}' not found`);
     if (command.unknownPartition !== 'record') {
@@ -280,6 +281,13 @@ export class ProduceService {
       messages += 1;
       bytes += o.size;
     });
+    if (!producer.fitsAtAll(messages, bytes)) {
+      // A retry could never succeed: not 429 but a request that is too big.
+      throw new GatewayError(
+        'KGW_PAYLOAD_TOO_LARGE',
+        `the request holds ${messages} records of ${bytes} bytes; more than the whole produce queue takes (KGW_PRODUCE_QUEUE_MAX_MESSAGES, KGW_PRODUCE_QUEUE_MAX_BYTES): split it`,
+      );
+    }
     if (messages > 0) await producer.ready(connectTimeoutMs);
     if (!producer.hasRoom(messages, bytes)) {
       metrics.produceRejected.inc({ reason: 'queue_full' });

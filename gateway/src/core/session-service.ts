@@ -82,8 +82,26 @@ export class SessionService {
     }
     // Compiled by a linear-time matcher: a hostile pattern cannot stall the process (ReDoS).
     if (subscription.kind === 'pattern') TopicPattern.compile(subscription.pattern);
+    if (subscription.kind === 'assigned') await this.requireExisting(subscription.partitions);
     await this.#deps.sessions.setSubscription(group, id, subscription);
     await this.#deps.partitions.wake(group);
+  }
+
+  /**
+   * Refuses partitions Kafka does not have (404 naming the first one), so an
+   * assignment or a seek never points at nothing and every later poll fails.
+   */
+  async requireExisting(tps: readonly TopicPartition[]): Promise<void> {
+    for (const tp of tps) {
+      const info = await this.#deps.metadata.topic(tp.topic);
+      if (!info) throw new GatewayError('KGW_TOPIC_NOT_FOUND', `topic '${tp.topic}' not found`);
+      if (!info.partitions.some((p) => p.id === tp.partition)) {
+        throw new GatewayError(
+          'KGW_PARTITION_NOT_FOUND',
+          `partition ${tp.partition} not found in topic '${tp.topic}' (it has ${info.partitions.length})`,
+        );
+      }
+    }
   }
 
   async subscription(group: string, id: string): Promise<Subscription | null> {

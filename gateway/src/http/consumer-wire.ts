@@ -1,3 +1,4 @@
+import { exceedsJsonDepth } from '../util/json-depth.js';
 import type { FastifyRequest } from 'fastify';
 import type { DeliveredRecord } from '../core/consume-types.js';
 import { GatewayError } from '../errors.js';
@@ -27,6 +28,8 @@ export function renderRecord(
     if (bytes === null) return null;
     if (format === 'binary') return bytes.toString('base64');
     const text = bytes.toString('utf8');
+    // Too deep to render as JSON again: handed over as the string it is.
+    if (exceedsJsonDepth(text)) return text;
     try {
       return JSON.parse(text) as unknown;
     } catch {

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { GatewayError } from '../errors.js';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../util/json-depth.js';
 
 /** Confluent REST v2 media types. */
 export const V2_JSON = 'application/vnd.kafka.json.v2+json';
@@ -16,13 +18,24 @@ export type EmbeddedFormat = 'json' | 'binary';
  */
 export function registerKafkaMediaTypes(app: FastifyInstance): void {
   const json = app.getDefaultJsonParser('error', 'ignore');
+  // application/json too: every JSON body gets the same depth bound.
+  app.removeContentTypeParser('application/json');
   app.addContentTypeParser(
-    [V2_JSON, V2_BINARY, V2_GENERIC],
+    ['application/json', V2_JSON, V2_BINARY, V2_GENERIC],
     { parseAs: 'string' },
     (request, body, done) => {
+      const text = body.toString();
       // Confluent clients send an empty body (e.g. "commit everything"): that is no body, not bad JSON.
-      if (body.length === 0) done(null, null);
-      else json(request, body.toString(), done);
+      if (text.length === 0) done(null, null);
+      else if (exceedsJsonDepth(text))
+        done(
+          new GatewayError(
+            'KGW_MALFORMED_REQUEST',
+            `the JSON body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`,
+          ),
+          undefined,
+        );
+      else json(request, text, done);
     },
   );
 }

@@ -1,3 +1,5 @@
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../util/json-depth.js';
+
 /** One top-level JSON object cut from a stream, or why the stream cannot go on. */
 export type SplitItem =
   { readonly value: unknown } | { readonly error: string; readonly fatal: boolean };
@@ -89,6 +91,11 @@ export class JsonStreamSplitter {
     const text = Buffer.concat(this.#parts).toString('utf8');
     this.#parts = [];
     this.#size = 0;
+    if (exceedsJsonDepth(text))
+      return {
+        error: `a record nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`,
+        fatal: false,
+      };
     try {
       return { value: JSON.parse(text) as unknown };
     } catch {

@@ -22,6 +22,11 @@ export interface HttpServerOptions {
   readonly version?: string;
 }
 
+/** What a caller's X-Request-Id may be: 1–128 of letters, digits and . _ : - */
+export const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Longest path parameter (topic, group, instance id); Kafka's topic names stop at 249. */
+export const MAX_PATH_PARAM_LENGTH = 255;
+
 /** Routes that stay up while the instance drains. */
 const ALWAYS_SERVED = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -41,8 +46,15 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
       requestIdLogLabel: 'requestId',
     }),
     bodyLimit: options.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A caller's X-Request-Id is kept only if it is short and plain (it is echoed and copied
+    // into produced records' headers); anything else is replaced by a fresh UUID.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Kafka allows topic names of 249 characters; group and instance ids get the same room.
+    maxParamLength: MAX_PATH_PARAM_LENGTH,
     // Answer a shutdown ourselves with the stable error body (see onRequest below).
     return503OnClosing: false,
     // Reject unknown body fields instead of silently dropping them.

@@ -151,6 +151,11 @@ export class KafkaProducer {
     return { messages: this.#queuedMessages, bytes: this.#queuedBytes };
   }
 
+  /** Whether a batch of this size could ever fit, even in an empty queue. */
+  fitsAtAll(messages: number, bytes: number): boolean {
+    return messages <= this.#options.queueMaxMessages && bytes <= this.#options.queueMaxBytes;
+  }
+
   /** Whether a batch of this size fits in the queue budget right now. */
   hasRoom(messages: number, bytes: number): boolean {
     const { queueMaxMessages, queueMaxBytes } = this.#options;

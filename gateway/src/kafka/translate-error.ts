@@ -14,8 +14,17 @@ function codeOf(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+const NAMES = new Map<number, string>(
+  Object.entries(ERRORS).map(([name, code]) => [code as number, name]),
+);
+
+/**
+ * librdkafka's stable name for the error (ERR__TRANSPORT, ERR_NOT_LEADER_FOR_PARTITION…)
+ * for response bodies; its free-text message goes to the log through `cause`.
+ */
+function nameOf(err: unknown): string {
+  const code = codeOf(err);
+  return (code === undefined ? undefined : NAMES.get(code)) ?? 'unknown error';
 }
 
 /**
@@ -37,7 +46,7 @@ export function translateKafkaError(err: unknown, action: string): GatewayError 
   }
   return new GatewayError(
     'KGW_KAFKA_UNAVAILABLE',
-    `Kafka failed while trying to ${action}: ${messageOf(err)}`,
+    `Kafka failed while trying to ${action} (${nameOf(err)})`,
     {
       cause: err,
       details: { kafkaCode: code },
@@ -73,7 +82,7 @@ export function translateProduceError(err: unknown): GatewayError {
   const errorCode = known?.code ?? 'KGW_DELIVERY_UNKNOWN';
   const message =
     errorCode === 'KGW_DELIVERY_UNKNOWN'
-      ? `Kafka did not confirm the record (${messageOf(err)}); it may or may not have been written`
-      : `Kafka rejected the record: ${messageOf(err)}`;
+      ? `Kafka did not confirm the record (${nameOf(err)}); it may or may not have been written`
+      : `Kafka rejected the record (${nameOf(err)})`;
   return new GatewayError(errorCode, message, { cause: err, details: { kafkaCode: code } });
 }

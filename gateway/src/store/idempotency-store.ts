@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { GatewayError, isGatewayError } from '../errors.js';
+import { redisError } from './redis-scripts.js';
 
 /** A partition an attempt writes to, and an offset at or below where its records land. */
 export interface IdempotencyTarget {
@@ -178,12 +178,7 @@ export class IdempotencyStore {
       // The scripts are a few hundred bytes; plain EVAL keeps this correct across Redis restarts.
       return await this.#redis.eval(script, 1, IdempotencyStore.redisKey(key), ...args);
     } catch (err) {
-      if (isGatewayError(err)) throw err;
-      throw new GatewayError(
-        'KGW_REDIS_UNAVAILABLE',
-        `Redis failed on an Idempotency-Key: ${(err as Error).message}`,
-        { cause: err },
-      );
+      throw redisError(err, 'an Idempotency-Key step');
     }
   }
 }

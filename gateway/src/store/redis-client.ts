@@ -55,13 +55,9 @@ export class RedisClient {
     try {
       await this.redis.ping();
     } catch (err) {
-      throw new GatewayError(
-        'KGW_REDIS_UNAVAILABLE',
-        `Redis did not answer PING: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
+      throw new GatewayError('KGW_REDIS_UNAVAILABLE', 'Redis did not answer PING', {
+        cause: err,
+      });
     }
   }
 

@@ -59,9 +59,15 @@ export class RedisScripts<Name extends string> {
   }
 }
 
-export function redisError(err: unknown): GatewayError {
+/**
+ * A Redis failure as the client sees it: a fixed message (the client library's
+ * own text goes to the log through `cause`, never into a response body).
+ */
+export function redisError(err: unknown, what = 'a request'): GatewayError {
   if (isGatewayError(err)) return err;
-  return new GatewayError('KGW_REDIS_UNAVAILABLE', `Redis failed: ${(err as Error).message}`, {
-    cause: err,
-  });
+  return new GatewayError(
+    'KGW_REDIS_UNAVAILABLE',
+    `Redis did not complete ${what} (unreachable, timed out or refused); retry shortly`,
+    { cause: err },
+  );
 }

@@ -153,6 +153,33 @@ describe('produce errors: 4xx for bad input, 5xx that say whether to retry', () 
       'KGW_PAYLOAD_TOO_LARGE',
     ],
     [
+      "Kafka's internal topic",
+      '/topics/__consumer_offsets',
+      { records: [{ value: 1 }] },
+      {},
+      403,
+      40301,
+      'KGW_TOPIC_FORBIDDEN',
+    ],
+    [
+      'JSON nested 600 levels deep',
+      '/topics/{topic}',
+      `{"records":[{"value":${'['.repeat(600)}${']'.repeat(600)}}]}`,
+      {},
+      400,
+      40001,
+      'KGW_MALFORMED_REQUEST',
+    ],
+    [
+      'topic name of 249 characters (valid in Kafka, absent)',
+      `/topics/${'t'.repeat(249)}`,
+      { records: [{ value: 1 }] },
+      {},
+      404,
+      40401,
+      'KGW_TOPIC_NOT_FOUND',
+    ],
+    [
       'bad Idempotency-Key',
       '/topics/{topic}',
       { records: [{ value: 1 }] },
@@ -173,18 +200,35 @@ describe('produce errors: 4xx for bad input, 5xx that say whether to retry', () 
     expect(await readTopic(topic, { count: 1, timeoutMs: 1500 })).toEqual([]);
   });
 
-  it('answers 429 with Retry-After when the produce queue has no room, and writes nothing', async () => {
+  it('answers 413 (not a retryable 429) for a request bigger than the whole produce queue', async () => {
     const tiny = await startGateway({ KGW_PRODUCE_QUEUE_MAX_MESSAGES: '100' });
     const own = await createTopic();
     const res = await post<ErrorBody>(`${tiny.url}/topics/${own}`, {
       records: Array.from({ length: 101 }, (_, i) => ({ value: i })),
     });
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ error_code: 41301, code: 'KGW_PAYLOAD_TOO_LARGE' });
+    expect(res.body.message).toContain('KGW_PRODUCE_QUEUE_MAX_MESSAGES');
+    expect(await readTopic(own, { count: 1, timeoutMs: 1500 })).toEqual([]);
+  });
+
+  it('answers 429 with Retry-After while the produce queue is full, and the retry succeeds', async () => {
+    // A long linger keeps the first batch queued while the second arrives.
+    const tiny = await startGateway({
+      KGW_PRODUCE_QUEUE_MAX_MESSAGES: '100',
+      KGW_PRODUCER_LINGER_MS: '1000',
+    });
+    const own = await createTopic();
+    const batch = { records: Array.from({ length: 60 }, (_, i) => ({ value: i })) };
+    const first = post(`${tiny.url}/topics/${own}`, batch);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const res = await post<ErrorBody>(`${tiny.url}/topics/${own}`, batch);
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('1');
     expect(res.body).toMatchObject({ error_code: 42901, code: 'KGW_QUEUE_FULL' });
-    expect(await readTopic(own, { count: 1, timeoutMs: 1500 })).toEqual([]);
-    // A batch that fits still goes through.
-    expect((await post(`${tiny.url}/topics/${own}`, { records: [{ value: 1 }] })).status).toBe(200);
+    expect((await first).status).toBe(200);
+    expect((await post(`${tiny.url}/topics/${own}`, batch)).status).toBe(200);
+    expect(await readTopic(own, { count: 121, timeoutMs: 3000 })).toHaveLength(120);
   });
 
   it('answers 503 KGW_KAFKA_UNAVAILABLE quickly when no broker is reachable', async () => {

@@ -20,6 +20,7 @@ function build(probes: Record<string, Probe>, bodyLimitBytes = 1024) {
     bodyLimitBytes,
   });
   app.post('/echo', async (request) => request.body);
+  app.get('/topics/:topic', async (request) => ({ id: request.id, params: request.params }));
   return { app, readiness, registry };
 }
 
@@ -41,6 +42,52 @@ describe('HTTP server', () => {
     expect(given.headers['x-request-id']).toBe('abc-123');
     const assigned = await app.inject({ url: '/healthz' });
     expect(assigned.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('replaces an X-Request-Id that is too long or not plain instead of echoing it', async () => {
+    const { app } = build({});
+    close = () => app.close();
+    for (const bad of ['x'.repeat(129), 'a b', 'id\u00e9', '']) {
+      const res = await app.inject({ url: '/healthz', headers: { 'x-request-id': bad } });
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const longest = 'r'.repeat(128);
+    const kept = await app.inject({ url: '/healthz', headers: { 'x-request-id': longest } });
+    expect(kept.headers['x-request-id']).toBe(longest);
+  });
+
+  it("routes topic names up to Kafka's 249 characters", async () => {
+    const { app } = build({});
+    close = () => app.close();
+    const topic = 't'.repeat(249);
+    const res = await app.inject({ url: `/topics/${topic}` });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ params: { topic } });
+  });
+
+  it('answers 400 with a code for JSON nested deeper than 512 levels, on every JSON media type', async () => {
+    const { app } = build({}, 1024 * 1024);
+    close = () => app.close();
+    const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    for (const type of ['application/json', 'application/vnd.kafka.json.v2+json']) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/echo',
+        headers: { 'content-type': type },
+        payload: `{"records":[{"value":${deep(5000)}}]}`,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'KGW_MALFORMED_REQUEST' });
+      expect(res.json().message).toContain('512 levels');
+    }
+    // Brackets inside strings do not count.
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ s: '['.repeat(5000), v: JSON.parse(deep(500)) as unknown }),
+    });
+    expect(ok.statusCode).toBe(200);
   });
 
   it('answers /readyz 503 naming the dependency that is down', async () => {
