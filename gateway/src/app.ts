@@ -178,6 +178,8 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     metrics,
     readiness,
     bodyLimitBytes: config.bodyLimitBytes,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    headersTimeoutMs: config.headersTimeoutMs,
     version,
     routes: [
       (app) => produceV2Routes(app, produce),

@@ -87,6 +87,18 @@ export const SETTINGS = {
     'Largest request body accepted, in bytes (larger gets 413).',
     integer(1024, 1024 * 1024 * 1024),
   ),
+  bodyTimeoutMs: setting(
+    'KGW_BODY_TIMEOUT_MS',
+    '30000',
+    'Deadline for receiving a request body, in ms; for a v3 streaming body, the longest silence between chunks. A slower client is cut off.',
+    integer(1000, 600_000),
+  ),
+  headersTimeoutMs: setting(
+    'KGW_HEADERS_TIMEOUT_MS',
+    '10000',
+    "Deadline for receiving a request's headers, in ms.",
+    integer(1000, 600_000),
+  ),
   requestTimeoutMs: setting(
     'KGW_REQUEST_TIMEOUT_MS',
     '30000',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -11,12 +12,23 @@ import { toGatewayError } from './error-mapping.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route reads its body as a long-lived stream: only silence cuts it, not its length. */
+    streamingBody?: boolean;
+  }
+}
+
 export interface HttpServerOptions {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly metrics: Metrics;
   readonly readiness: Readiness;
   readonly bodyLimitBytes: number;
+  /** Deadline for a whole body; for streaming routes, the longest silence between chunks. */
+  readonly bodyTimeoutMs?: number;
+  /** Deadline for the request line and headers. */
+  readonly headersTimeoutMs?: number;
   /** Route sets registered after the OpenAPI plugin, so their schemas are documented. */
   readonly routes?: ReadonlyArray<(app: FastifyInstance) => void>;
   readonly version?: string;
@@ -46,6 +58,13 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
       requestIdLogLabel: 'requestId',
     }),
     bodyLimit: options.bodyLimitBytes,
+    http: {
+      headersTimeout: options.headersTimeoutMs ?? 60_000,
+      // Node's own requestTimeout would cut long streaming bodies too: the body hook replaces it.
+      requestTimeout: 0,
+      // How often Node checks headersTimeout (its default, 30 s, would let slow headers live 40 s).
+      connectionsCheckingInterval: 1000,
+    },
     // A caller's X-Request-Id is kept only if it is short and plain (it is echoed and copied
     // into produced records' headers); anything else is replaced by a fresh UUID.
     requestIdHeader: false,
@@ -54,7 +73,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     // Kafka allows topic names of 249 characters; group and instance ids get the same room.
-    maxParamLength: MAX_PATH_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     // Answer a shutdown ourselves with the stable error body (see onRequest below).
     return503OnClosing: false,
     // Reject unknown body fields instead of silently dropping them.
@@ -83,6 +102,14 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
       throw new GatewayError('KGW_SHUTTING_DOWN', 'this instance is shutting down; retry');
     }
   });
+
+  const bodyTimeoutMs = options.bodyTimeoutMs;
+  if (bodyTimeoutMs !== undefined) {
+    app.addHook('onRequest', async (request) => {
+      const streaming = request.routeOptions.config.streamingBody === true;
+      cutSlowBodies(request.raw, bodyTimeoutMs, streaming, () => metrics.httpBodyTimeouts.inc());
+    });
+  }
 
   // While draining, every answer tells the client to reconnect elsewhere, so no keep-alive
   // connection outlives the request that is in flight on it.
@@ -160,4 +187,36 @@ export async function closeHttpServer(app: FastifyInstance, timeoutMs: number): 
     clearInterval(sweep);
     clearTimeout(force);
   }
+}
+
+/**
+ * Closes the connection of a request whose body does not arrive in time: the
+ * whole body within `timeoutMs`, or for a streaming body, no silence longer
+ * than `timeoutMs`. One timer per request with a body; none for the others.
+ */
+function cutSlowBodies(
+  raw: IncomingMessage,
+  timeoutMs: number,
+  streaming: boolean,
+  onCut: () => void,
+): void {
+  if (raw.complete) return;
+  const socket = raw.socket;
+  const timer = setTimeout(() => {
+    if (raw.complete) return;
+    onCut();
+    socket.destroy();
+  }, timeoutMs);
+  timer.unref();
+  // The socket's own data events (the parser already reads it): no change to the body stream.
+  const progress = (): void => {
+    timer.refresh();
+  };
+  if (streaming) socket.on('data', progress);
+  const done = (): void => {
+    clearTimeout(timer);
+    socket.off('data', progress);
+  };
+  raw.once('end', done);
+  raw.once('close', done);
 }

@@ -15,6 +15,7 @@ export interface Metrics {
   readonly httpRequests: Counter<'route' | 'method' | 'status_class'>;
   readonly httpRequestDuration: Histogram<'route' | 'method' | 'status_class'>;
   readonly httpRequestsInFlight: Gauge;
+  readonly httpBodyTimeouts: Counter;
   readonly dependencyUp: Gauge<'dependency'>;
   readonly buildInfo: Gauge<'version' | 'node'>;
   readonly produceRecords: Counter<'topic' | 'delivery' | 'outcome'>;
@@ -101,6 +102,11 @@ export function createMetrics(
     httpRequestsInFlight: new Gauge({
       name: 'kgw_http_requests_in_flight',
       help: 'HTTP requests being served right now.',
+      registers,
+    }),
+    httpBodyTimeouts: new Counter({
+      name: 'kgw_http_body_timeouts_total',
+      help: 'Connections closed because a request body did not arrive within KGW_BODY_TIMEOUT_MS (for a stream: silent that long).',
       registers,
     }),
     dependencyUp: new Gauge({

@@ -25,6 +25,8 @@ describe('loadConfig', () => {
       readyTimeoutMs: 2000,
       shutdownTimeoutMs: 10000,
       bodyLimitBytes: 10485760,
+      bodyTimeoutMs: 30000,
+      headersTimeoutMs: 10000,
       requestTimeoutMs: 30000,
       produceTimeoutMs: 10000,
       produceQueueMaxMessages: 100000,

@@ -100,6 +100,8 @@ export function produceV3Routes(
       {
         // The body is a stream, validated record by record; its schema is only documented.
         config: {
+          // Read for as long as the client streams; only silence cuts it (http/server.ts).
+          streamingBody: true,
           swaggerTransform: ({ schema, url }) => ({
             schema: { ...schema, body: recordSchema },
             url,
