@@ -135,6 +135,14 @@ export const ERROR_CODES = {
     retryable: true,
     title: "The gateway's produce queue is full; nothing was written. Retry after Retry-After.",
   },
+  KGW_TOO_MANY_SESSIONS: {
+    http: 429,
+    errorCode: 42902,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    retryable: true,
+    title:
+      'The consumer group, or the gateway, holds as many consumer instances as it is configured to.',
+  },
   KGW_DELIVERY_UNKNOWN: {
     http: 504,
     errorCode: 50402,

@@ -232,6 +232,18 @@ export const SETTINGS = {
     'Most bytes (keys, values, headers) one poll returns.',
     integer(1024, 1024 * 1024 * 1024),
   ),
+  maxSessionsPerGroup: setting(
+    'KGW_MAX_SESSIONS_PER_GROUP',
+    '1000',
+    'Consumer instances one group may hold; more get 429 KGW_TOO_MANY_SESSIONS.',
+    integer(1, 1_000_000),
+  ),
+  maxGroups: setting(
+    'KGW_MAX_GROUPS',
+    '10000',
+    'Consumer groups with instances the gateway serves; instances of a new group beyond it get 429.',
+    integer(1, 10_000_000),
+  ),
   maxInFlightPerPartition: setting(
     'KGW_MAX_IN_FLIGHT_PER_PARTITION',
     '1000',

@@ -13,7 +13,13 @@ export type SessionOptions = Omit<SessionConfig, 'group' | 'id' | 'createdAt'> &
   readonly name?: string;
 };
 
+/** Most topics one subscription names. */
+export const MAX_SUBSCRIPTION_TOPICS = 1000;
+/** Most partitions one manual assignment holds (each poll walks them all). */
+export const MAX_ASSIGNMENT_PARTITIONS = 1000;
+
 export interface SessionServiceDeps {
+  readonly limits: { readonly maxSessionsPerGroup: number; readonly maxGroups: number };
   readonly sessions: SessionStore;
   readonly partitions: PartitionLedger;
   readonly metadata: TopicMetadataCache;
@@ -36,13 +42,32 @@ export class SessionService {
     if (!NAME.test(id)) throw invalid(`consumer name '${id}' must match ${NAME.source}`);
     const { name: _ignored, ...settings } = options;
     const config: SessionConfig = { ...settings, group, id, createdAt: Date.now() };
-    if (!(await this.#deps.sessions.create(config))) {
-      throw new GatewayError(
-        'KGW_CONSUMER_EXISTS',
-        `consumer instance '${id}' already exists in group '${group}'`,
-      );
+    const { maxSessionsPerGroup, maxGroups } = this.#deps.limits;
+    const outcome = await this.#deps.sessions.create(config, {
+      maxPerGroup: maxSessionsPerGroup,
+      maxGroups,
+    });
+    switch (outcome) {
+      case 'exists':
+        throw new GatewayError(
+          'KGW_CONSUMER_EXISTS',
+          `consumer instance '${id}' already exists in group '${group}'`,
+        );
+      case 'group_full':
+        throw new GatewayError(
+          'KGW_TOO_MANY_SESSIONS',
+          `group '${group}' already has ${maxSessionsPerGroup} consumer instances (KGW_MAX_SESSIONS_PER_GROUP); delete unused ones or wait for idle ones to expire`,
+          { details: { retryAfterSeconds: 5 } },
+        );
+      case 'too_many_groups':
+        throw new GatewayError(
+          'KGW_TOO_MANY_SESSIONS',
+          `the gateway already serves ${maxGroups} consumer groups (KGW_MAX_GROUPS)`,
+          { details: { retryAfterSeconds: 5 } },
+        );
+      case 'created':
+        return config;
     }
-    return config;
   }
 
   /** The session, or KGW_CONSUMER_NOT_FOUND. */
@@ -76,6 +101,13 @@ export class SessionService {
         'subscription and manual assignment are mutually exclusive; delete the current one first',
       );
     }
+    if (subscription.kind === 'topics' && subscription.topics.length > MAX_SUBSCRIPTION_TOPICS)
+      throw invalid(`a subscription names at most ${MAX_SUBSCRIPTION_TOPICS} topics`);
+    if (
+      subscription.kind === 'assigned' &&
+      subscription.partitions.length > MAX_ASSIGNMENT_PARTITIONS
+    )
+      throw invalid(`an assignment holds at most ${MAX_ASSIGNMENT_PARTITIONS} partitions`);
     if (subscription.kind === 'topics') {
       for (const t of subscription.topics)
         if (!NAME.test(t)) throw invalid(`topic name '${t}' is not valid`);

@@ -17,6 +17,15 @@ return {session, redis.call('GET', KEYS[2]) or false,
   redis.call('ZCOUNT', KEYS[3], now - window, '+inf'), redis.call('EXISTS', KEYS[4])}
 `;
 
+/** KEYS: sessions, seen. ARGV: id, config, maxPerGroup, now. 1 created, 0 name taken, -1 group full. */
+const CREATE = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+return 1
+`;
+
 export type ConsumeMode = 'ordered' | 'shared';
 export type EmbeddedFormat = 'json' | 'binary';
 
@@ -52,29 +61,45 @@ export type Subscription =
 /** Consumer sessions in Redis: created by one instance, served by any. */
 export class SessionStore {
   readonly #redis: Redis;
-  readonly #scripts: RedisScripts<'pollStart'>;
+  readonly #scripts: RedisScripts<'pollStart' | 'create'>;
 
   constructor(redis: Redis) {
     this.#redis = redis;
-    this.#scripts = new RedisScripts(redis, { pollStart: POLL_START });
+    this.#scripts = new RedisScripts(redis, { pollStart: POLL_START, create: CREATE });
   }
 
-  /** Creates the session; false when the name is taken in the group. */
-  async create(config: SessionConfig): Promise<boolean> {
+  /**
+   * Creates the session unless the name is taken, the group already holds
+   * `maxPerGroup` sessions, or it would be a new group beyond `maxGroups`.
+   * The per-group bound is atomic (one script in the group's slot); the group
+   * count is checked just before, so racing creators may pass it by a few.
+   */
+  async create(
+    config: SessionConfig,
+    limits: { readonly maxPerGroup: number; readonly maxGroups: number },
+  ): Promise<'created' | 'exists' | 'group_full' | 'too_many_groups'> {
     return this.#wrap(async () => {
-      const created = await this.#redis.hsetnx(
-        consumerKeys.sessions(config.group),
-        config.id,
-        JSON.stringify(config),
-      );
-      if (created === 1) {
-        await this.#redis
-          .pipeline()
-          .sadd(consumerKeys.groups(), config.group)
-          .zadd(consumerKeys.seen(config.group), Date.now(), config.id)
-          .exec();
-      }
-      return created === 1;
+      const [member, groups] = await this.#redis
+        .pipeline()
+        .sismember(consumerKeys.groups(), config.group)
+        .scard(consumerKeys.groups())
+        .exec()
+        .then((replies) =>
+          (replies ?? []).map(([err, value]) => {
+            if (err) throw err;
+            return Number(value);
+          }),
+        );
+      if (member === 0 && (groups ?? 0) >= limits.maxGroups) return 'too_many_groups';
+      const created = (await this.#scripts.run(
+        'create',
+        [consumerKeys.sessions(config.group), consumerKeys.seen(config.group)],
+        [config.id, JSON.stringify(config), limits.maxPerGroup, Date.now()],
+      )) as number;
+      if (created === -1) return 'group_full';
+      if (created === 0) return 'exists';
+      await this.#redis.sadd(consumerKeys.groups(), config.group);
+      return 'created';
     });
   }
 

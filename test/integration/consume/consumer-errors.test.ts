@@ -8,7 +8,9 @@ import {
   startGateway,
   type RunningGateway,
 } from '../../support/gateway-in-process.js';
-import { RestConsumer } from '../../support/rest-consumer.js';
+import { RestConsumer, restCall } from '../../support/rest-consumer.js';
+import { RedisServer } from '../../support/redis-server.js';
+import { eventually } from '../../support/eventually.js';
 
 describe('consumer API: client mistakes are 4xx', () => {
   let gw: RunningGateway;
@@ -80,5 +82,54 @@ describe('consumer API: client mistakes are 4xx', () => {
     await s.subscribe(gw.url, [topic]);
     const records = await s.poll(gw.url, { timeout: 3000 });
     expect(records.map((r) => r.value)).toEqual([deep, { ok: true }]);
+  });
+
+  it('caps instances per group and groups per gateway with 429 KGW_TOO_MANY_SESSIONS', async () => {
+    // A private Redis: the group count is gateway-wide, and other test files create groups.
+    const redis = await RedisServer.start();
+    let capped: RunningGateway | undefined;
+    try {
+      capped = await startGateway({
+        REDIS_URL: redis.url,
+        KGW_MAX_SESSIONS_PER_GROUP: '3',
+        KGW_MAX_GROUPS: '2',
+      });
+      const url = capped.url;
+      await eventually(async () => expect((await fetch(`${url}/readyz`)).status).toBe(200));
+      const create = (group: string) =>
+        restCall('POST', `${capped.url}/consumers/${group}`, { format: 'binary' });
+      const results = await Promise.all(Array.from({ length: 5 }, () => create('g1')));
+      expect(results.map((r) => r.status).sort(), JSON.stringify(results)).toEqual([
+        200, 200, 200, 429, 429,
+      ]);
+      expect(results.find((r) => r.status === 429)!.body).toMatchObject({
+        code: 'KGW_TOO_MANY_SESSIONS',
+      });
+      expect((await create('g2')).status).toBe(200);
+      const third = await create('g3');
+      expect(third.status).toBe(429);
+      expect((third.body as { message: string }).message).toContain('KGW_MAX_GROUPS');
+      // Deleting an instance makes room in its group again.
+      const id = (results.find((r) => r.status === 200)!.body as { instance_id: string })
+        .instance_id;
+      expect((await restCall('DELETE', `${capped.url}/consumers/g1/instances/${id}`)).status).toBe(
+        204,
+      );
+      expect((await create('g1')).status).toBe(200);
+    } finally {
+      await capped?.close();
+      await redis.stop();
+    }
+  });
+
+  it('refuses an assignment of more than 1000 partitions and a subscription of more than 1000 topics', async () => {
+    const s = await RestConsumer.create(gw.url, uniqueName('g'));
+    const partitions = Array.from({ length: 1001 }, (_, partition) => ({ topic: 't', partition }));
+    const assign = await s.raw('POST', gw.url, '/assignments', { partitions });
+    expect(assign.status).toBe(422);
+    expect(assign.body).toMatchObject({ code: 'KGW_INVALID_REQUEST' });
+    const topics = Array.from({ length: 1001 }, (_, i) => `t${i}`);
+    const sub = await s.raw('POST', gw.url, '/subscription', { topics });
+    expect(sub.status).toBe(422);
   });
 });

@@ -50,6 +50,8 @@ describe('loadConfig', () => {
       maxPollTimeoutMs: 60000,
       maxPollRecords: 500,
       maxPollBytes: 16777216,
+      maxSessionsPerGroup: 1000,
+      maxGroups: 10000,
       maxInFlightPerPartition: 1000,
       fetchers: 2,
       fetchCacheBytes: 67108864,

@@ -113,6 +113,7 @@ export function buildConsumePath(
       : {}),
   });
   const sessionService = new SessionService({
+    limits: { maxSessionsPerGroup: config.maxSessionsPerGroup, maxGroups: config.maxGroups },
     sessions,
     partitions: ledger,
     metadata: metadataCache,

@@ -1,7 +1,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ConsumeService } from '../../core/consume-service.js';
 import { MAX_EXTEND_MS, type RecordRef } from '../../core/consume-types.js';
-import type { SessionService } from '../../core/session-service.js';
+import {
+  MAX_ASSIGNMENT_PARTITIONS,
+  MAX_SUBSCRIPTION_TOPICS,
+  type SessionService,
+} from '../../core/session-service.js';
 import { GatewayError } from '../../errors.js';
 import { V2_BINARY, V2_JSON, V2_RESPONSE } from '../content-types.js';
 import { checkAccept, renderRecord, requestedPartitions } from '../consumer-wire.js';
@@ -52,7 +56,7 @@ const tpOffset = {
 const partitionsBody = {
   type: 'object',
   required: ['partitions'],
-  properties: { partitions: { type: 'array', items: tp } },
+  properties: { partitions: { type: 'array', maxItems: MAX_ASSIGNMENT_PARTITIONS, items: tp } },
 } as const;
 const stringOrBool = {
   anyOf: [{ type: 'string', enum: ['true', 'false'] }, { type: 'boolean' }],
@@ -165,7 +169,12 @@ export function consumerRoutes(
           type: 'object',
           additionalProperties: false,
           properties: {
-            topics: { type: 'array', minItems: 1, items: topicName },
+            topics: {
+              type: 'array',
+              minItems: 1,
+              maxItems: MAX_SUBSCRIPTION_TOPICS,
+              items: topicName,
+            },
             topic_pattern: { type: 'string', minLength: 1 },
           },
         },
