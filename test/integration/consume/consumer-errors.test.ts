@@ -97,7 +97,7 @@ describe('consumer API: client mistakes are 4xx', () => {
       const url = capped.url;
       await eventually(async () => expect((await fetch(`${url}/readyz`)).status).toBe(200));
       const create = (group: string) =>
-        restCall('POST', `${capped.url}/consumers/${group}`, { format: 'binary' });
+        restCall('POST', `${url}/consumers/${group}`, { format: 'binary' });
       const results = await Promise.all(Array.from({ length: 5 }, () => create('g1')));
       expect(results.map((r) => r.status).sort(), JSON.stringify(results)).toEqual([
         200, 200, 200, 429, 429,
@@ -112,9 +112,7 @@ describe('consumer API: client mistakes are 4xx', () => {
       // Deleting an instance makes room in its group again.
       const id = (results.find((r) => r.status === 200)!.body as { instance_id: string })
         .instance_id;
-      expect((await restCall('DELETE', `${capped.url}/consumers/g1/instances/${id}`)).status).toBe(
-        204,
-      );
+      expect((await restCall('DELETE', `${url}/consumers/g1/instances/${id}`)).status).toBe(204);
       expect((await create('g1')).status).toBe(200);
     } finally {
       await capped?.close();
