@@ -9,12 +9,20 @@ export interface SweeperOptions {
   readonly sessionIdleTimeoutMs: number;
   /** Used when a group has no session left to take maxAttempts from. */
   readonly defaultMaxAttempts: number;
+  /**
+   * How often a pass visits every group (to delete idle sessions); the passes
+   * between visit only groups that handed out records since they were last
+   * found quiet. Default: half the session idle timeout, at most a minute.
+   */
+  readonly fullPassEveryMs?: number;
   /** Which groups this sweeper looks after (default: all). */
   readonly groupFilter?: (group: string) => boolean;
 }
 
 export interface SweepReport {
   readonly groups: number;
+  /** Whether this pass visited every group, or only the active ones. */
+  readonly full: boolean;
   readonly reaped: number;
   readonly deadLettered: number;
   readonly committed: number;
@@ -32,6 +40,7 @@ export class Sweeper {
   readonly #owner = randomUUID();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> = Promise.resolve();
+  #nextFullPass = 0;
 
   constructor(options: SweeperOptions) {
     this.#options = options;
@@ -45,15 +54,25 @@ export class Sweeper {
     }, this.#options.intervalMs);
   }
 
-  /** One pass over every group. */
-  async runOnce(): Promise<SweepReport> {
+  /**
+   * One pass: every group when a full pass is due (or `full`), else only the
+   * groups marked active. The cost of a pass grows with active groups; idle
+   * ones cost one visit per full-pass period.
+   */
+  async runOnce({ full: forced = false }: { full?: boolean } = {}): Promise<SweepReport> {
     const { parts, logger, sessionIdleTimeoutMs, intervalMs, defaultMaxAttempts } = this.#options;
     let reaped = 0;
     let deadLettered = 0;
     let committed = 0;
-    const groups = (await parts.sessions.groups()).filter(
-      this.#options.groupFilter ?? (() => true),
-    );
+    const started = Date.now();
+    const full = forced || started >= this.#nextFullPass;
+    if (full) {
+      const every = this.#options.fullPassEveryMs ?? Math.min(sessionIdleTimeoutMs / 2, 60_000);
+      this.#nextFullPass = started + Math.max(intervalMs, every);
+    }
+    const groups = (
+      full ? await parts.sessions.groups() : await parts.sessions.activeGroups()
+    ).filter(this.#options.groupFilter ?? (() => true));
     for (const group of groups) {
       if (!(await parts.sessions.tryLock(group, this.#owner, Math.max(1000, intervalMs)))) continue;
       try {
@@ -64,11 +83,12 @@ export class Sweeper {
         reaped += report.reaped;
         deadLettered += report.deadLettered;
         committed += report.committed;
+        if (report.quiet) await parts.sessions.markQuiet(group, started);
       } catch (err) {
         logger.warn({ err, group }, 'sweeping a group failed; next pass retries');
       }
     }
-    return { groups: groups.length, reaped, deadLettered, committed };
+    return { groups: groups.length, full, reaped, deadLettered, committed };
   }
 
   async close(): Promise<void> {

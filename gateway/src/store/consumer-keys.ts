@@ -6,6 +6,8 @@
  */
 export const consumerKeys = {
   groups: (): string => 'kgw:groups',
+  /** Groups with records out, scored by when that was last seen: the worker visits these every pass. */
+  activeGroups: (): string => 'kgw:groups:active',
   sessions: (group: string): string => `kgw:{${group}}:sessions`,
   subscription: (group: string, id: string): string => `kgw:{${group}}:sub:${id}`,
   seen: (group: string): string => `kgw:{${group}}:seen`,

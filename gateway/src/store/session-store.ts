@@ -17,6 +17,21 @@ return {session, redis.call('GET', KEYS[2]) or false,
   redis.call('ZCOUNT', KEYS[3], now - window, '+inf'), redis.call('EXISTS', KEYS[4])}
 `;
 
+/** KEYS: lock. ARGV: owner, ttl. Takes the lock, or renews it when the owner holds it already. */
+const LOCK = `
+local v = redis.call('GET', KEYS[1])
+if v and v ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
+/** KEYS: active groups. ARGV: group, visit start. Forgets the group unless it was marked since. */
+const QUIET = `
+local at = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if at and tonumber(at) <= tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], ARGV[1]) end
+return 0
+`;
+
 /** KEYS: sessions, seen. ARGV: id, config, maxPerGroup, now. 1 created, 0 name taken, -1 group full. */
 const CREATE = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
@@ -61,11 +76,18 @@ export type Subscription =
 /** Consumer sessions in Redis: created by one instance, served by any. */
 export class SessionStore {
   readonly #redis: Redis;
-  readonly #scripts: RedisScripts<'pollStart' | 'create'>;
+  readonly #scripts: RedisScripts<'pollStart' | 'create' | 'quiet' | 'lock'>;
+  /** When this process last marked each group active (at most once a second per group). */
+  readonly #markedAt = new Map<string, number>();
 
   constructor(redis: Redis) {
     this.#redis = redis;
-    this.#scripts = new RedisScripts(redis, { pollStart: POLL_START, create: CREATE });
+    this.#scripts = new RedisScripts(redis, {
+      pollStart: POLL_START,
+      create: CREATE,
+      quiet: QUIET,
+      lock: LOCK,
+    });
   }
 
   /**
@@ -188,16 +210,39 @@ export class SessionStore {
   }
 
   /** A short exclusive lock on a group's background duties, so several workers do not repeat them. */
+  /** The group's sweep lock for `owner` (taken, or already its own), for ttlMs. */
   async tryLock(group: string, owner: string, ttlMs: number): Promise<boolean> {
-    return this.#wrap(async () => {
-      const reply = await this.#redis.set(consumerKeys.sweepLock(group), owner, 'PX', ttlMs, 'NX');
-      return reply === 'OK';
-    });
+    return (await this.#scripts.run('lock', [consumerKeys.sweepLock(group)], [owner, ttlMs])) === 1;
   }
 
   /** Remembers for ttlMs that native Kafka consumers are members of the group. */
   async markGroupInUse(group: string, ttlMs: number): Promise<void> {
     await this.#wrap(() => this.#redis.set(consumerKeys.inUse(group), '1', 'PX', ttlMs));
+  }
+
+  /**
+   * The group handed out records: the worker visits it on every pass until it
+   * finds it quiet. At most one write per group and second from this process;
+   * best effort (the worker's full passes catch a lost mark).
+   */
+  markActive(group: string): void {
+    const now = Date.now();
+    if (now - (this.#markedAt.get(group) ?? 0) < 1000) return;
+    if (this.#markedAt.size >= 10_000) {
+      for (const [g, at] of this.#markedAt) if (now - at >= 1000) this.#markedAt.delete(g);
+    }
+    this.#markedAt.set(group, now);
+    this.#redis.zadd(consumerKeys.activeGroups(), now, group).catch(() => undefined);
+  }
+
+  /** Groups marked active. */
+  async activeGroups(): Promise<string[]> {
+    return this.#wrap(() => this.#redis.zrange(consumerKeys.activeGroups(), 0, -1));
+  }
+
+  /** The worker found the group quiet at `visitStart`: stop visiting it, unless it was marked since. */
+  async markQuiet(group: string, visitStart: number): Promise<void> {
+    await this.#scripts.run('quiet', [consumerKeys.activeGroups()], [group, visitStart]);
   }
 
   async groups(): Promise<string[]> {

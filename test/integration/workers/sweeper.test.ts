@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../../gateway/src/config/load-config.js';
@@ -87,6 +88,38 @@ describe('worker: background duties when nobody polls', () => {
       [1, 2],
       [2, 2],
     ]);
+  });
+
+  it('visits idle groups only on full passes, and a group again once it hands out records', async () => {
+    const topic = await createTopic();
+    const group = uniqueName('wg');
+    const s = await RestConsumer.create(gw.url, group);
+    await s.subscribe(gw.url, [topic]);
+    const activeGroups = async (): Promise<string[]> => {
+      const redis = new Redis(inject('redisUrl'));
+      try {
+        return await redis.zrange('kgw:groups:active', 0, -1);
+      } finally {
+        redis.disconnect();
+      }
+    };
+    // A full pass sees every group; the group is quiet (nothing out), so the next passes skip it.
+    expect((await worker.sweeper.runOnce({ full: true })).full).toBe(true);
+    const idle = await worker.sweeper.runOnce();
+    expect(idle.full).toBe(false);
+    expect(await activeGroups()).not.toContain(group);
+    // Records handed out make it active: visited every pass until they are resolved.
+    await produceNumbers(gw.url, topic, 2);
+    const records = await s.poll(gw.url, { timeout: 3000 });
+    expect(records).toHaveLength(2);
+    expect(await activeGroups()).toContain(group);
+    await worker.sweeper.runOnce();
+    expect(await activeGroups()).toContain(group);
+    await s.ack(gw.url, records);
+    // The next pass commits what is left (if anything); the one after finds it quiet.
+    await worker.sweeper.runOnce();
+    await worker.sweeper.runOnce();
+    expect(await activeGroups()).not.toContain(group);
   });
 
   it('runs as its own process (npm run worker) and stops cleanly on SIGTERM', async () => {

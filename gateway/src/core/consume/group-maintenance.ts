@@ -18,6 +18,8 @@ export interface MaintenanceReport {
   readonly reaped: number;
   readonly deadLettered: number;
   readonly committed: number;
+  /** Nothing out, nothing left to commit: the worker may stop visiting until the group is active. */
+  readonly quiet: boolean;
 }
 
 /**
@@ -49,7 +51,7 @@ export class GroupMaintenance {
     }
     const maxAttempts = newest?.maxAttempts ?? options.defaultMaxAttempts;
     const tps = await ledger.partitions(group);
-    if (tps.length === 0) return { reaped, deadLettered: 0, committed: 0 };
+    if (tps.length === 0) return { reaped, deadLettered: 0, committed: 0, quiet: true };
     const states = await ledger.states(group, tps, Date.now(), 1000, maxAttempts);
     let deadLettered = 0;
     const due = tps
@@ -67,6 +69,7 @@ export class GroupMaintenance {
     const committed = await committer.commit(group, tps);
     // Records that timed out are deliverable again: wake long-polls waiting elsewhere.
     await ledger.wakePartitions(group, due, 0);
-    return { reaped, deadLettered, committed };
+    const quiet = committed === 0 && states.every((s) => s.unresolved === 0);
+    return { reaped, deadLettered, committed, quiet };
   }
 }

@@ -228,6 +228,7 @@ export class PollLoop {
       await this.release(session, claimed);
       return { records: [], wakeAt: null, positions: [] };
     }
+    if (claimed.length > 0) this.#deps.sessions.markActive(session.group);
     for (const c of claimed)
       this.#deps.onDelivered?.(
         c.tp.topic,
