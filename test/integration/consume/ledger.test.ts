@@ -255,4 +255,19 @@ describe('consume ledger', () => {
     expect(bad.status).toBe(422);
     expect(bad.body).toMatchObject({ code: 'KGW_INVALID_REQUEST' });
   });
+
+  it('takes an ack sent twice (a retry after an unknown outcome) as a no-op the second time', async () => {
+    const gw = await startGateway();
+    const topic = await createTopic();
+    await produceNumbers(gw.url, topic, 3);
+    const s = await RestConsumer.create(gw.url, uniqueName('g'), { 'ack.timeout.ms': 600 });
+    await s.subscribe(gw.url, [topic]);
+    const records = await s.poll(gw.url, { timeout: 3000 });
+    expect(await s.ack(gw.url, records)).toEqual({ acked: 3, fenced: 0 });
+    // The same ack again, as a client does after a 504: nothing changes, nothing comes back.
+    expect(await s.ack(gw.url, records)).toEqual({ acked: 0, fenced: 3 });
+    expect(await s.committed(gw.url, topic, [0])).toEqual([3]);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(await s.poll(gw.url, { timeout: 500 })).toEqual([]);
+  });
 });

@@ -3,7 +3,7 @@ import type {
   PartitionLedger,
   TopicPartition,
 } from '../../store/partition-ledger.js';
-import { GatewayError } from '../../errors.js';
+import { GatewayError, isGatewayError } from '../../errors.js';
 import type { SessionConfig } from '../../store/session-store.js';
 import type { RecordRef } from '../consume-types.js';
 import type { GroupCommitter } from '../group-committer.js';
@@ -163,7 +163,19 @@ export class Acks {
       this.#deps.onFenced?.('ack', fenced);
     // Only a window that was full and has room again can give waiting polls something new.
     void ledger.wakePartitions(group, freed, 0);
-    await committing;
+    try {
+      await committing;
+    } catch (err) {
+      // The acks are in the ledger; only Kafka's copy is late. Say so, and that a retry is safe.
+      const cause = isGatewayError(err)
+        ? err
+        : new GatewayError('KGW_KAFKA_UNAVAILABLE', 'commit failed', { cause: err });
+      throw new GatewayError(
+        cause.code,
+        `the acks were recorded (${acked} acked, ${fenced} fenced) but committing them to Kafka did not finish (${cause.message}); the group's next commit carries them, and sending the same acks again is safe`,
+        { cause: err, details: { recorded: true, acked, fenced } },
+      );
+    }
     return { acked, fenced };
   }
 }
