@@ -74,6 +74,22 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     },
     // Kafka allows topic names of 249 characters; group and instance ids get the same room.
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // Errors fastify raises before routing answer with our body too: a longer path parameter
+    // names nothing that can exist (404), a URL that does not decode is malformed (400).
+    frameworkErrors: (err, _request, reply) => {
+      const gatewayError =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new GatewayError(
+              'KGW_ROUTE_NOT_FOUND',
+              `a path parameter is longer than ${MAX_PATH_PARAM_LENGTH} characters`,
+            )
+          : err.code === 'FST_ERR_BAD_URL'
+            ? new GatewayError('KGW_MALFORMED_REQUEST', 'the URL does not decode')
+            : toGatewayError(err);
+      // The reply here is typed for no particular route; the raw response is plain.
+      reply.raw.writeHead(gatewayError.httpStatus, { 'content-type': 'application/json' });
+      reply.raw.end(JSON.stringify(gatewayError.toJSON()));
+    },
     // Answer a shutdown ourselves with the stable error body (see onRequest below).
     return503OnClosing: false,
     // Reject unknown body fields instead of silently dropping them.

@@ -63,6 +63,10 @@ describe('HTTP server', () => {
     const res = await app.inject({ url: `/topics/${topic}` });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ params: { topic } });
+    // Longer than any Kafka name: a clean 404 with our body, not fastify's 414.
+    const tooLong = await app.inject({ url: `/topics/${'t'.repeat(300)}` });
+    expect(tooLong.statusCode).toBe(404);
+    expect(tooLong.json()).toMatchObject({ code: 'KGW_ROUTE_NOT_FOUND' });
   });
 
   it('answers 400 with a code for JSON nested deeper than 512 levels, on every JSON media type', async () => {
