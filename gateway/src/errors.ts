@@ -13,6 +13,7 @@ export const GrpcStatus = {
   ABORTED: 10,
   DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
+  UNIMPLEMENTED: 12,
   PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
   INTERNAL: 13,
@@ -70,6 +71,13 @@ export const ERROR_CODES = {
     grpc: GrpcStatus.PERMISSION_DENIED,
     retryable: false,
     title: "Kafka's internal topics (names starting with __) are not written through the gateway.",
+  },
+  KGW_METHOD_NOT_ALLOWED: {
+    http: 405,
+    errorCode: 40501,
+    grpc: GrpcStatus.UNIMPLEMENTED,
+    retryable: false,
+    title: 'The path exists, but not for this method; the Allow header lists the methods it takes.',
   },
   KGW_NOT_ACCEPTABLE: {
     http: 406,

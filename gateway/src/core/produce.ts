@@ -282,6 +282,7 @@ export class ProduceService {
       bytes += o.size;
     });
     if (!producer.fitsAtAll(messages, bytes)) {
+      metrics.produceRejected.inc({ reason: 'too_large' });
       // A retry could never succeed: not 429 but a request that is too big.
       throw new GatewayError(
         'KGW_PAYLOAD_TOO_LARGE',

@@ -7,12 +7,17 @@ import type { Readiness } from '../core/readiness.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { registerKafkaMediaTypes } from './content-types.js';
+import { registerKafkaMediaTypes, V2_RESPONSE } from './content-types.js';
 import { toGatewayError } from './error-mapping.js';
+import { errorResponses } from './routes/schemas.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 
 declare module 'fastify' {
+  interface FastifySchema {
+    /** The route also takes an empty body; the OpenAPI document says so (see transformObject). */
+    'x-optional-body'?: boolean;
+  }
   interface FastifyContextConfig {
     /** The route reads its body as a long-lived stream: only silence cuts it, not its length. */
     streamingBody?: boolean;
@@ -108,11 +113,36 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
           'HTTP gateway in front of Apache Kafka, compatible with Confluent REST Proxy v2/v3 produce. Errors: docs/ERRORS.md.',
       },
     },
+    // A route marked x-optional-body takes an empty body too (Confluent clients send none).
+    transformObject: (documentObject) => {
+      const document = (
+        'openapiObject' in documentObject
+          ? documentObject.openapiObject
+          : documentObject.swaggerObject
+      ) as { paths?: Record<string, Record<string, Record<string, unknown>>> };
+      for (const operations of Object.values(document.paths ?? {})) {
+        for (const operation of Object.values(operations)) {
+          if (operation['x-optional-body'] !== true) continue;
+          delete operation['x-optional-body'];
+          const body = operation.requestBody as { required?: boolean } | undefined;
+          if (body) body.required = false;
+        }
+      }
+      return document;
+    },
   });
 
   app.addHook('onRequest', async (request, reply) => {
     metrics.httpRequestsInFlight.inc();
     reply.header('x-request-id', request.id);
+    // A known path with another method: 405 before any body parsing (e.g. QUERY, TRACE).
+    if (request.is404) {
+      const refused = methodNotAllowed(request.method, request.url);
+      if (refused) {
+        reply.header('allow', refused.allowed);
+        throw refused.error;
+      }
+    }
     if (readiness.closing && !ALWAYS_SERVED.has(request.routeOptions.url ?? '')) {
       reply.header('connection', 'close');
       throw new GatewayError('KGW_SHUTTING_DOWN', 'this instance is shutting down; retry');
@@ -170,11 +200,52 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     reply.code(gatewayError.httpStatus).type('application/json').send(gatewayError.toJSON());
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    const err = new GatewayError(
-      'KGW_ROUTE_NOT_FOUND',
-      `no route for ${request.method} ${request.url.split('?')[0]}`,
+  // Every route's paths, so a known path asked with another method answers 405 (not 404);
+  // and every documented route declares the error statuses it can answer.
+  const routeTable: Array<{ readonly method: string; readonly path: RegExp }> = [];
+  app.addHook('onRoute', (route) => {
+    const path = new RegExp(
+      `^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+')}/?$`,
     );
+    for (const method of [route.method].flat()) routeTable.push({ method, path });
+    if (route.schema && route.schema.hide !== true) {
+      const declared = (route.schema.response ?? {}) as Record<string, unknown>;
+      route.schema = {
+        // What the answers' Content-Type may be: v2 routes answer Confluent's type, errors JSON.
+        produces: route.url.startsWith('/v3')
+          ? ['application/json']
+          : [V2_RESPONSE, 'application/json'],
+        ...route.schema,
+        response: {
+          ...(Object.keys(declared).some((status) => status.startsWith('2'))
+            ? {}
+            : { 200: { description: 'OK' } }),
+          ...errorResponses,
+          ...declared,
+        },
+      };
+    }
+  });
+
+  function methodNotAllowed(
+    method: string,
+    url: string,
+  ): { error: GatewayError; allowed: string } | undefined {
+    const path = url.split('?')[0]!;
+    const allowed = [...new Set(routeTable.filter((r) => r.path.test(path)).map((r) => r.method))];
+    if (allowed.length === 0) return undefined;
+    return {
+      error: new GatewayError(
+        'KGW_METHOD_NOT_ALLOWED',
+        `${method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`,
+      ),
+      allowed: allowed.join(', '),
+    };
+  }
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const err = new GatewayError('KGW_ROUTE_NOT_FOUND', `no route for ${request.method} ${path}`);
     reply.code(err.httpStatus).type('application/json').send(err.toJSON());
   });
 

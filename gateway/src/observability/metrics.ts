@@ -142,7 +142,7 @@ export function createMetrics(
     }),
     produceRejected: new Counter({
       name: 'kgw_produce_requests_rejected_total',
-      help: 'Produce requests refused before anything was written, by reason (queue_full answers 429).',
+      help: 'Produce requests refused before anything was written, by reason (queue_full answers 429, too_large 413: more than the whole queue).',
       labelNames: ['reason'],
       registers,
     }),

@@ -74,7 +74,12 @@ describe('dashboards and alerts against a real Prometheus scraping gateways unde
 
   beforeAll(async () => {
     a = await startGateway(fast);
-    b = await startGateway({ ...fast, KGW_PRODUCE_QUEUE_MAX_MESSAGES: '100' });
+    // A long linger keeps a batch queued while a second one finds the queue full (429).
+    b = await startGateway({
+      ...fast,
+      KGW_PRODUCE_QUEUE_MAX_MESSAGES: '100',
+      KGW_PRODUCER_LINGER_MS: '1000',
+    });
     // A third instance that reaches neither Kafka nor Redis: 5xx answers, dependency_up 0, Redis errors.
     const dead = await startGateway({
       KAFKA_BROKERS: `127.0.0.1:${await freePort()}`,
@@ -100,9 +105,11 @@ describe('dashboards and alerts against a real Prometheus scraping gateways unde
         { headers: { 'idempotency-key': key } },
       );
     await post(`${a.url}/topics/missing-topic-${Date.now()}`, { records: [{ value: 1 }] });
-    await post(`${b.url}/topics/${topic}`, {
-      records: Array.from({ length: 101 }, (_, i) => ({ value: i })),
-    }); // 429
+    const batch = { records: Array.from({ length: 60 }, (_, i) => ({ value: i })) };
+    const queued = post(`${b.url}/topics/${topic}`, batch);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await post(`${b.url}/topics/${topic}`, batch); // 429
+    await queued;
     await post(`${dead.url}/topics/${topic}`, { records: [{ value: 1 }] }); // 503
     await fetch(`${dead.url}/consumers/g/instances/c/records`); // Redis error, 503
     const stream = await fetch(`${a.url}/v3/clusters/kafka-gateway/topics/${topic}/records`, {

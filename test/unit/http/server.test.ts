@@ -56,6 +56,20 @@ describe('HTTP server', () => {
     expect(kept.headers['x-request-id']).toBe(longest);
   });
 
+  it('answers 405 with Allow for a known path asked with another method, 404 for an unknown path', async () => {
+    const { app } = build({});
+    close = () => app.close();
+    const trace = await app.inject({ method: 'TRACE', url: '/topics/demo' });
+    expect(trace.statusCode).toBe(405);
+    expect(trace.headers.allow).toBe('GET, HEAD');
+    expect(trace.json()).toMatchObject({ code: 'KGW_METHOD_NOT_ALLOWED', error_code: 40501 });
+    const post = await app.inject({ method: 'POST', url: '/healthz' });
+    expect(post.statusCode).toBe(405);
+    const unknown = await app.inject({ method: 'GET', url: '/nothing/here' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ code: 'KGW_ROUTE_NOT_FOUND' });
+  });
+
   it("routes topic names up to Kafka's 249 characters", async () => {
     const { app } = build({});
     close = () => app.close();

@@ -63,6 +63,8 @@ const stringOrBool = {
 } as const;
 const positiveInt = (max: number) => ({ type: 'integer', minimum: 1, maximum: max }) as const;
 const tags = ['consume (v2)'];
+/** What a route that answers 204 declares (and OpenAPI shows). */
+const noContent = { 204: { description: 'No Content', type: 'null' } } as const;
 
 interface CreateBody {
   name?: string;
@@ -94,6 +96,7 @@ export function consumerRoutes(
       schema: {
         tags,
         summary: 'Create a consumer instance (session) in a group',
+        'x-optional-body': true,
         params: { type: 'object', required: ['group'], properties: { group: name } },
         body: {
           type: ['object', 'null'],
@@ -151,7 +154,14 @@ export function consumerRoutes(
 
   app.delete<{ Params: Params }>(
     '/consumers/:group/instances/:instance',
-    { schema: { tags, summary: 'Delete a consumer instance', params: instanceParams } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete a consumer instance',
+        params: instanceParams,
+        response: noContent,
+      },
+    },
     async (request, reply) => {
       await sessions.delete(request.params.group, request.params.instance);
       reply.code(204);
@@ -165,6 +175,7 @@ export function consumerRoutes(
         tags,
         summary: 'Subscribe to topics or a topic pattern',
         params: instanceParams,
+        response: noContent,
         body: {
           type: 'object',
           additionalProperties: false,
@@ -177,6 +188,8 @@ export function consumerRoutes(
             },
             topic_pattern: { type: 'string', minLength: 1 },
           },
+          // Exactly one of them.
+          oneOf: [{ required: ['topics'] }, { required: ['topic_pattern'] }],
         },
       },
     },
@@ -211,7 +224,7 @@ export function consumerRoutes(
 
   app.delete<{ Params: Params }>(
     '/consumers/:group/instances/:instance/subscription',
-    { schema: { tags, summary: 'Unsubscribe', params: instanceParams } },
+    { schema: { tags, summary: 'Unsubscribe', params: instanceParams, response: noContent } },
     async (request, reply) => {
       await sessions.unsubscribe(request.params.group, request.params.instance);
       reply.code(204);
@@ -225,6 +238,7 @@ export function consumerRoutes(
         tags,
         summary: 'Assign partitions manually',
         params: instanceParams,
+        response: noContent,
         body: partitionsBody,
       },
     },
@@ -254,6 +268,7 @@ export function consumerRoutes(
         tags,
         summary: 'Seek: the next records start at these offsets',
         params: instanceParams,
+        response: noContent,
         body: {
           type: 'object',
           required: ['offsets'],
@@ -283,6 +298,7 @@ export function consumerRoutes(
           tags,
           summary: `Seek to the ${where} of partitions`,
           params: instanceParams,
+          response: noContent,
           body: partitionsBody,
         },
       },
@@ -308,6 +324,7 @@ export function consumerRoutes(
         tags,
         summary: 'Long-poll for records',
         params: instanceParams,
+        produces: [V2_BINARY, V2_JSON, 'application/json'],
         querystring: {
           type: 'object',
           properties: {
@@ -354,7 +371,9 @@ export function consumerRoutes(
         tags,
         summary:
           'Commit: ack everything this instance holds up to each offset (empty body: all it holds)',
+        'x-optional-body': true,
         params: instanceParams,
+        response: noContent,
         // Confluent clients may send no body at all: commit everything held.
         body: {
           type: ['object', 'null'],
@@ -380,7 +399,15 @@ export function consumerRoutes(
         summary:
           "Kafka's committed offsets (body {partitions:[…]} as Confluent, or ?partitions=topic:0,topic:1)",
         params: instanceParams,
-        querystring: { type: 'object', properties: { partitions: { type: 'string' } } },
+        querystring: {
+          type: 'object',
+          properties: {
+            partitions: {
+              type: 'string',
+              pattern: '^[a-zA-Z0-9._-]+:[0-9]+(,[a-zA-Z0-9._-]+:[0-9]+)*$',
+            },
+          },
+        },
       },
     },
     async (request, reply) => {

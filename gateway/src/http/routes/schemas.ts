@@ -22,6 +22,7 @@ export const idempotencyHeaders = {
   properties: {
     'idempotency-key': {
       type: 'string',
+      pattern: '^[\\x21-\\x7e]{1,255}$',
       description: 'Replays the stored response for a repeated request instead of writing again.',
     },
   },
