@@ -130,4 +130,24 @@ describe('consumer API: client mistakes are 4xx', () => {
     const sub = await s.raw('POST', gw.url, '/subscription', { topics });
     expect(sub.status).toBe(422);
   });
+
+  it("answers 503 with our own words when Redis is unreachable, never the client library's", async () => {
+    const { freePort } = await import('../../support/ports.js');
+    const cut = await startGateway({
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      KGW_READY_TIMEOUT_MS: '500',
+    });
+    try {
+      const res = await restCall('POST', `${cut.url}/consumers/${uniqueName('g')}`, {
+        format: 'binary',
+      });
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ code: 'KGW_REDIS_UNAVAILABLE' });
+      const { message } = res.body as { message: string };
+      expect(message).toMatch(/^Redis did not complete/);
+      expect(message).not.toMatch(/Stream|enableOfflineQueue|ECONNREFUSED|ioredis/);
+    } finally {
+      await cut.close();
+    }
+  });
 });
