@@ -147,12 +147,18 @@ describe('Idempotency-Key retries on another gateway after a SIGKILL', () => {
       const after = (JSON.parse(answeredByB.get(key)!) as Offsets).offsets;
       if (JSON.stringify(before) !== JSON.stringify(after)) differentAnswers += 1;
     }
+    // How many of them B settled by reading the log (A had not stored their answer yet).
+    const metrics = await (await fetch(`${b.url}/metrics`)).text();
+    const settled = Number(
+      /^kgw_idempotency_requests_total\{result="settled"\} (\d+)$/m.exec(metrics)?.[1] ?? 0,
+    );
     recordReport('gateway SIGKILL, keyed retries on another gateway', {
       keys: sentToA,
       'answered before the kill': answeredByA.size,
       '409 while settling': conflicts,
       'unanswered keys already written': writtenUnanswered,
-      'of them found in the log': foundInLog,
+      'of them replayed': foundInLog,
+      'settled from the log': settled,
       'all settled after': `${(settledAfterMs / 1000).toFixed(1)} s`,
       'records expected': expected,
       'records found': records.length,
@@ -164,6 +170,7 @@ describe('Idempotency-Key retries on another gateway after a SIGKILL', () => {
     // The case that duplicated before: written by A, never answered, retried on B.
     expect(writtenUnanswered).toBeGreaterThan(0);
     expect(foundInLog).toBe(writtenUnanswered);
+    expect(settled).toBeGreaterThan(0);
     expect(duplicates).toBe(0);
     expect(lost).toBe(0);
     expect(records).toHaveLength(expected);
