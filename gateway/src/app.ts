@@ -28,6 +28,8 @@ import { createMetrics, silence, type ConsumerSnapshot } from './observability/m
 import { TopicLabels } from './observability/topic-labels.js';
 import { IdempotencyStore } from './store/idempotency-store.js';
 import { EndOffsets } from './kafka/end-offsets.js';
+import { buildAuthenticator } from './auth/build.js';
+import { readFileSync } from 'node:fs';
 import { RedisClient } from './store/redis-client.js';
 import { withDeadline } from './util/deadline.js';
 import { packageVersion } from './util/package-version.js';
@@ -156,6 +158,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     cache: metadataCache,
     timeoutMs: config.readyTimeoutMs,
   });
+  const authenticator = buildAuthenticator(config, logger);
   const readiness = new Readiness({
     timeoutMs: config.readyTimeoutMs,
     probes: {
@@ -173,6 +176,16 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     leaseTimeoutMs: config.leaseTimeoutMs,
   };
   const http = buildHttpServer({
+    authenticator,
+    ...(config.httpTlsCert
+      ? {
+          tls: {
+            cert: readFileSync(config.httpTlsCert),
+            key: readFileSync(config.httpTlsKey),
+            ...(config.httpTlsClientCa ? { clientCa: readFileSync(config.httpTlsClientCa) } : {}),
+          },
+        }
+      : {}),
     logger,
     registry,
     metrics,
@@ -211,8 +224,13 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
       maxMessageBytes: config.grpcMaxMessageBytes,
       keepaliveMs: config.grpcKeepaliveMs,
       ...(config.grpcTlsCert && config.grpcTlsKey
-        ? { tlsCertFile: config.grpcTlsCert, tlsKeyFile: config.grpcTlsKey }
+        ? {
+            tlsCertFile: config.grpcTlsCert,
+            tlsKeyFile: config.grpcTlsKey,
+            ...(config.grpcTlsClientCa ? { tlsClientCaFile: config.grpcTlsClientCa } : {}),
+          }
         : {}),
+      authenticator,
       defaults: consumeDefaults,
       maxPollTimeoutMs: config.maxPollTimeoutMs,
       maxPollRecords: config.maxPollRecords,

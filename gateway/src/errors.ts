@@ -18,6 +18,7 @@ export const GrpcStatus = {
   RESOURCE_EXHAUSTED: 8,
   INTERNAL: 13,
   UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
 } as const;
 
 interface ErrorSpec {
@@ -64,6 +65,14 @@ export const ERROR_CODES = {
     retryable: false,
     title:
       'No consumer instance with this name in the group (expired, deleted, or Redis lost its state).',
+  },
+  KGW_UNAUTHENTICATED: {
+    http: 401,
+    errorCode: 40101,
+    grpc: GrpcStatus.UNAUTHENTICATED,
+    retryable: false,
+    title:
+      'No accepted credentials: a missing, malformed, expired or revoked API key, token or certificate.',
   },
   KGW_TOPIC_FORBIDDEN: {
     http: 403,

@@ -34,12 +34,17 @@ export function gatewayClient(address: string): GatewayClient {
 }
 
 /** Calls a unary method with a 30 s deadline. */
-export function unary<T>(client: GatewayClient, method: string, request: unknown): Promise<T> {
+export function unary<T>(
+  client: GatewayClient,
+  method: string,
+  request: unknown,
+  metadata: Metadata = new Metadata(),
+): Promise<T> {
   return new Promise((resolve, reject) =>
     (client[method] as UnaryMethod).call(
       client,
       request,
-      new Metadata(),
+      metadata,
       { deadline: Date.now() + 30_000 },
       (err, value) => (err ? reject(err) : resolve(value as T)),
     ),

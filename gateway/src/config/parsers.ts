@@ -91,3 +91,25 @@ export const httpUrl: Parser<string> = (raw) => {
     throw new Error(`'${raw}' must start with http:// or https://`);
   return url.toString().replace(/\/+$/, '');
 };
+
+/** true/false (also 1/0, yes/no). */
+export const boolean: Parser<boolean> = (raw) => {
+  const value = raw.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(value)) return true;
+  if (['false', '0', 'no', ''].includes(value)) return false;
+  throw new Error(`'${raw}' is not true or false`);
+};
+
+/** A comma-separated list of some of `values`; empty or 'none' is the empty list. */
+export function someOf<const T extends string>(values: readonly T[]): Parser<readonly T[]> {
+  return (raw) => {
+    const items = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '' && item !== 'none');
+    for (const item of items)
+      if (!values.includes(item as T))
+        throw new Error(`'${item}' is not one of ${values.join(', ')} (or none)`);
+    return [...new Set(items)] as T[];
+  };
+}

@@ -9,8 +9,11 @@ import {
   optional,
   port,
   redisUrl,
+  someOf,
+  boolean,
   type Parser,
 } from './parsers.js';
+import { AUTH_METHODS } from '../auth/authenticator.js';
 
 /** One configuration variable: its name, default, meaning and parser. */
 export interface Setting<T> {
@@ -37,7 +40,12 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
  * against this list by a unit test.
  */
 export const SETTINGS = {
-  httpHost: setting('KGW_HTTP_HOST', '0.0.0.0', 'Address the HTTP server binds.', nonEmpty),
+  httpHost: setting(
+    'KGW_HTTP_HOST',
+    '127.0.0.1',
+    'Address the HTTP and gRPC servers bind; a non-loopback address needs KGW_AUTH (or KGW_AUTH_ALLOW_UNAUTHENTICATED=true).',
+    nonEmpty,
+  ),
   httpPort: setting('KGW_HTTP_PORT', '8080', 'HTTP port (0 picks a free one).', port),
   grpcPort: setting(
     'KGW_GRPC_PORT',
@@ -176,6 +184,69 @@ export const SETTINGS = {
     '30000',
     'gRPC keepalive ping interval on idle connections, in ms.',
     integer(1000, 3_600_000),
+  ),
+  authMethods: setting(
+    'KGW_AUTH',
+    'none',
+    `How callers authenticate: none, or a comma list of ${AUTH_METHODS.join(', ')}.`,
+    someOf(AUTH_METHODS),
+  ),
+  allowUnauthenticated: setting(
+    'KGW_AUTH_ALLOW_UNAUTHENTICATED',
+    'false',
+    'Allow KGW_AUTH=none on a non-loopback KGW_HTTP_HOST (anyone who reaches the port may do anything).',
+    boolean,
+  ),
+  apiKeysFile: setting(
+    'KGW_AUTH_API_KEYS_FILE',
+    '',
+    'JSON file of API keys, stored as SHA-256 ({"keys":[{"principal","sha256","groups"}]}); re-read when it changes.',
+    optional,
+  ),
+  jwks: setting(
+    'KGW_AUTH_JWKS',
+    '',
+    'JWKS for JWT bearer tokens: a file (re-read when it changes) or an https:// URL (cached).',
+    optional,
+  ),
+  jwtIssuer: setting('KGW_AUTH_JWT_ISSUER', '', 'Required iss of JWTs (empty: any).', optional),
+  jwtAudience: setting('KGW_AUTH_JWT_AUDIENCE', '', 'Required aud of JWTs (empty: any).', optional),
+  jwtClockSkewMs: setting(
+    'KGW_AUTH_JWT_CLOCK_SKEW_MS',
+    '30000',
+    'Clock skew tolerated on exp and nbf, in ms.',
+    integer(0, 600_000),
+  ),
+  jwtPrincipalClaim: setting(
+    'KGW_AUTH_JWT_PRINCIPAL_CLAIM',
+    'sub',
+    'JWT claim that names the principal.',
+    nonEmpty,
+  ),
+  jwtGroupsClaim: setting(
+    'KGW_AUTH_JWT_GROUPS_CLAIM',
+    'groups',
+    "JWT claim listing the principal's groups.",
+    nonEmpty,
+  ),
+  httpTlsCert: setting(
+    'KGW_HTTP_TLS_CERT',
+    '',
+    'PEM certificate file: serve HTTPS (with KGW_HTTP_TLS_KEY); empty: plain HTTP.',
+    optional,
+  ),
+  httpTlsKey: setting('KGW_HTTP_TLS_KEY', '', 'PEM private key file for HTTPS.', optional),
+  httpTlsClientCa: setting(
+    'KGW_HTTP_TLS_CLIENT_CA',
+    '',
+    'PEM CA file: HTTPS asks for client certificates signed by it (KGW_AUTH=mtls names callers by them).',
+    optional,
+  ),
+  grpcTlsClientCa: setting(
+    'KGW_GRPC_TLS_CLIENT_CA',
+    '',
+    'PEM CA file: gRPC TLS requires client certificates signed by it.',
+    optional,
   ),
   grpcTlsCert: setting(
     'KGW_GRPC_TLS_CERT',

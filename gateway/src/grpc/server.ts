@@ -13,6 +13,8 @@ import type { Logger } from '../observability/logger.js';
 import type { ConsumeStreamOptions } from './consume-stream.js';
 import { gatewayHandlers, type GrpcServices } from './handlers.js';
 import { instrument } from './instrument.js';
+import { authenticated } from './authenticate.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import type { Metrics } from '../observability/metrics.js';
 import { gatewayProtoPath, healthProtoPath } from './proto-file.js';
 
@@ -27,6 +29,10 @@ export interface GrpcServerOptions extends ConsumeStreamOptions {
   /** PEM files; both set: TLS, neither: plaintext. */
   readonly tlsCertFile?: string;
   readonly tlsKeyFile?: string;
+  /** PEM CA: clients must present a certificate it signed. */
+  readonly tlsClientCaFile?: string;
+  /** Checks every call's credentials first (off: every caller is anonymous). */
+  readonly authenticator?: Authenticator;
   readonly metrics?: Metrics;
 }
 
@@ -58,7 +64,9 @@ export class GrpcServer {
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
     });
-    const handlers = gatewayHandlers(services, options);
+    const handlers = options.authenticator
+      ? authenticated(gatewayHandlers(services, options), options.authenticator)
+      : gatewayHandlers(services, options);
     this.#server.addService(
       service.service,
       options.metrics ? instrument(handlers, options.metrics) : handlers,
@@ -73,12 +81,15 @@ export class GrpcServer {
 
   /** Binds and starts serving; resolves with the bound port. */
   listen(): Promise<number> {
-    const { host, port, tlsCertFile, tlsKeyFile } = this.#options;
+    const { host, port, tlsCertFile, tlsKeyFile, tlsClientCaFile } = this.#options;
+    // With a client CA, every client must present a certificate it signed (mutual TLS).
     const credentials =
       tlsCertFile && tlsKeyFile
-        ? ServerCredentials.createSsl(null, [
-            { cert_chain: readFileSync(tlsCertFile), private_key: readFileSync(tlsKeyFile) },
-          ])
+        ? ServerCredentials.createSsl(
+            tlsClientCaFile ? readFileSync(tlsClientCaFile) : null,
+            [{ cert_chain: readFileSync(tlsCertFile), private_key: readFileSync(tlsKeyFile) }],
+            Boolean(tlsClientCaFile),
+          )
         : ServerCredentials.createInsecure();
     return new Promise((resolve, reject) =>
       this.#server.bindAsync(`${host}:${port}`, credentials, (err, bound) =>

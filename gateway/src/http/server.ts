@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TLSSocket } from 'node:tls';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
+import type { Authenticator } from '../auth/authenticator.js';
+import { ANONYMOUS, type Credentials, type Principal } from '../auth/principal.js';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '../core/readiness.js';
 import { GatewayError } from '../errors.js';
@@ -14,6 +22,10 @@ import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who sent it; null until authentication ran (read it with principalOf). */
+    principal: Principal | null;
+  }
   interface FastifySchema {
     /** The route also takes an empty body; the OpenAPI document says so (see transformObject). */
     'x-optional-body'?: boolean;
@@ -25,6 +37,10 @@ declare module 'fastify' {
 }
 
 export interface HttpServerOptions {
+  /** Checks every request's credentials (except /healthz and /readyz); absent: off. */
+  readonly authenticator?: Authenticator;
+  /** Serve HTTPS; with clientCa, ask for client certificates (verified, optional at TLS level). */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly clientCa?: Buffer };
   readonly logger: Logger;
   readonly registry: Registry;
   readonly metrics: Metrics;
@@ -44,6 +60,30 @@ export const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Longest path parameter (topic, group, instance id); Kafka's topic names stop at 249. */
 export const MAX_PATH_PARAM_LENGTH = 255;
 
+/** Who sent the request (ANONYMOUS when authentication is off). */
+export function principalOf(request: FastifyRequest): Principal {
+  return request.principal ?? ANONYMOUS;
+}
+
+/** Paths served without authentication: liveness and readiness probes. */
+const OPEN_PATHS = new Set(['/healthz', '/readyz']);
+
+/** The credentials an HTTP request carries: headers, and a client certificate TLS verified. */
+function credentialsOf(request: FastifyRequest): Credentials {
+  const header = (name: string): string | undefined => {
+    const value = request.headers[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const socket = request.raw.socket as TLSSocket;
+  const cert = socket.encrypted && socket.authorized ? socket.getPeerCertificate() : undefined;
+  const cn = cert?.subject?.CN;
+  return {
+    authorization: header('authorization'),
+    apiKey: header('x-api-key'),
+    ...(typeof cn === 'string' && cn !== '' ? { clientCertificate: { subjectCn: cn } } : {}),
+  };
+}
+
 /** Routes that stay up while the instance drains. */
 const ALWAYS_SERVED = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -55,6 +95,19 @@ function statusClass(status: number): string {
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   const { logger, registry, metrics, readiness } = options;
   const app = Fastify({
+    ...(options.tls
+      ? {
+          https: {
+            cert: options.tls.cert,
+            key: options.tls.key,
+            ...(options.tls.clientCa
+              ? // Asked, not required at TLS level: API-key and JWT callers need no certificate;
+                // an unverified one is simply not taken as an identity.
+                { ca: options.tls.clientCa, requestCert: true, rejectUnauthorized: false }
+              : {}),
+          },
+        }
+      : {}),
     // pino's Logger is a FastifyBaseLogger; the cast keeps the default instance type.
     loggerInstance: logger as FastifyBaseLogger,
     // One access line per request, written by the onResponse hook below.
@@ -132,9 +185,19 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     },
   });
 
+  app.decorateRequest('principal', null);
+  const { authenticator } = options;
   app.addHook('onRequest', async (request, reply) => {
     metrics.httpRequestsInFlight.inc();
     reply.header('x-request-id', request.id);
+    if (authenticator?.enabled && !OPEN_PATHS.has(request.url.split('?')[0]!)) {
+      try {
+        request.principal = await authenticator.authenticate(credentialsOf(request));
+      } catch (err) {
+        reply.header('www-authenticate', authenticator.challenge);
+        throw err;
+      }
+    }
     // A known path with another method: 405 before any body parsing (e.g. QUERY, TRACE).
     if (request.is404) {
       const refused = methodNotAllowed(request.method, request.url);

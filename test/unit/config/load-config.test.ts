@@ -15,7 +15,7 @@ function configError(env: Record<string, string>): GatewayError {
 describe('loadConfig', () => {
   it('fills every default when the environment is empty', () => {
     expect(loadConfig({})).toEqual({
-      httpHost: '0.0.0.0',
+      httpHost: '127.0.0.1',
       httpPort: 8080,
       grpcPort: 9090,
       kafkaBrokers: ['127.0.0.1:9092'],
@@ -40,6 +40,19 @@ describe('loadConfig', () => {
       metricsMaxTopics: 100,
       grpcMaxMessageBytes: 16777216,
       grpcKeepaliveMs: 30000,
+      authMethods: [],
+      allowUnauthenticated: false,
+      apiKeysFile: '',
+      jwks: '',
+      jwtIssuer: '',
+      jwtAudience: '',
+      jwtClockSkewMs: 30000,
+      jwtPrincipalClaim: 'sub',
+      jwtGroupsClaim: 'groups',
+      httpTlsCert: '',
+      httpTlsKey: '',
+      httpTlsClientCa: '',
+      grpcTlsClientCa: '',
       grpcTlsCert: '',
       grpcTlsKey: '',
       publicUrl: 'http://localhost:8080',
@@ -139,5 +152,24 @@ describe('loadConfig', () => {
   it('reports every problem at once', () => {
     const err = configError({ KGW_HTTP_PORT: 'x', KGW_LOG_LEVEL: 'y' });
     expect(err.details?.problems).toHaveLength(2);
+  });
+
+  it('refuses a non-loopback address without authentication unless told to accept anyone', () => {
+    expect(() => loadConfig({ KGW_HTTP_HOST: '0.0.0.0' })).toThrow(
+      /KGW_AUTH_ALLOW_UNAUTHENTICATED/,
+    );
+    expect(
+      loadConfig({ KGW_HTTP_HOST: '0.0.0.0', KGW_AUTH_ALLOW_UNAUTHENTICATED: 'true' }).httpHost,
+    ).toBe('0.0.0.0');
+    expect(() => loadConfig({ KGW_HTTP_HOST: '0.0.0.0', KGW_AUTH: 'api-key' })).toThrow(
+      /KGW_AUTH_API_KEYS_FILE/,
+    );
+    expect(() => loadConfig({ KGW_AUTH: 'jwt,kerberos' })).toThrow(/'kerberos' is not one of/);
+    expect(() => loadConfig({ KGW_AUTH: 'mtls' })).toThrow(/KGW_HTTP_TLS_CLIENT_CA/);
+    expect(() => loadConfig({ KGW_HTTP_TLS_CERT: 'cert.pem' })).toThrow(/go together/);
+    expect(
+      loadConfig({ KGW_HTTP_HOST: '10.0.0.5', KGW_AUTH: 'jwt', KGW_AUTH_JWKS: 'keys.json' })
+        .authMethods,
+    ).toEqual(['jwt']);
   });
 });

@@ -1,0 +1,61 @@
+import type { Metadata, UntypedHandleCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { ANONYMOUS, type Credentials, type Principal } from '../auth/principal.js';
+import { toServiceError } from './grpc-errors.js';
+
+const principals = new WeakMap<object, Principal>();
+
+/** The principal authentication found for a call (ANONYMOUS when it is off). */
+export function principalOf(call: object): Principal {
+  return principals.get(call) ?? ANONYMOUS;
+}
+
+interface CallLike extends NodeJS.EventEmitter {
+  readonly metadata: Metadata;
+  getAuthContext?: () => { sslPeerCertificate?: { subject?: { CN?: string } } };
+}
+
+function credentialsOf(call: CallLike): Credentials {
+  const first = (key: string): string | undefined => {
+    const value = call.metadata.get(key)[0];
+    return typeof value === 'string' ? value : undefined;
+  };
+  // grpc-js only reports a peer certificate the TLS layer verified against the client CA.
+  const cn = call.getAuthContext?.().sslPeerCertificate?.subject?.CN;
+  return {
+    authorization: first('authorization'),
+    apiKey: first('x-api-key'),
+    ...(cn ? { clientCertificate: { subjectCn: cn } } : {}),
+  };
+}
+
+type Callback = (err: unknown, value?: unknown) => void;
+
+/**
+ * Authenticates every call before its handler runs: unary calls answer
+ * UNAUTHENTICATED through their callback, streams end with it; handlers read
+ * the principal with principalOf(call).
+ */
+export function authenticated(
+  handlers: UntypedServiceImplementation,
+  authenticator: Authenticator,
+): UntypedServiceImplementation {
+  if (!authenticator.enabled) return handlers;
+  const out: UntypedServiceImplementation = {};
+  for (const [method, handler] of Object.entries(handlers)) {
+    const unary = (handler as (...args: unknown[]) => void).length >= 2;
+    out[method] = ((call: CallLike, callback?: Callback) => {
+      authenticator.authenticate(credentialsOf(call)).then(
+        (principal) => {
+          principals.set(call, principal);
+          (handler as (c: CallLike, cb?: Callback) => void)(call, callback);
+        },
+        (err: unknown) => {
+          if (unary) callback!(toServiceError(err));
+          else call.emit('error', toServiceError(err));
+        },
+      );
+    }) as UntypedHandleCall;
+  }
+  return out;
+}
