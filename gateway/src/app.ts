@@ -28,7 +28,7 @@ import { createMetrics, silence, type ConsumerSnapshot } from './observability/m
 import { TopicLabels } from './observability/topic-labels.js';
 import { IdempotencyStore } from './store/idempotency-store.js';
 import { EndOffsets } from './kafka/end-offsets.js';
-import { buildAuthenticator } from './auth/build.js';
+import { buildAccess, buildAuthenticator } from './auth/build.js';
 import { readFileSync } from 'node:fs';
 import { RedisClient } from './store/redis-client.js';
 import { withDeadline } from './util/deadline.js';
@@ -108,7 +108,9 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     timeoutMs: config.readyTimeoutMs,
   });
   const inFlight = new InFlightTracker();
+  const access = buildAccess(config, logger);
   const produce = new ProduceService({
+    ...(access ? { access } : {}),
     metadata: metadataCache,
     producers,
     strategy: createStrategy(config.balancer, { inFlight }),
@@ -148,12 +150,14 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     metadataCache,
     producers.idempotent,
     metrics,
+    access,
   );
   const { sessionService, consume } = consumeParts;
   consumeWaiting = () => consume.waiting;
   written = (topic, partition, offset) => consumeParts.tail.notify(topic, partition, offset + 1);
   consumerSnapshot = () => consumeParts.stats.snapshot;
   const admin = new AdminService({
+    ...(access ? { access } : {}),
     client: kafkaMetadata,
     cache: metadataCache,
     timeoutMs: config.readyTimeoutMs,

@@ -74,6 +74,13 @@ export const ERROR_CODES = {
     title:
       'No accepted credentials: a missing, malformed, expired or revoked API key, token or certificate.',
   },
+  KGW_FORBIDDEN: {
+    http: 403,
+    errorCode: 40302,
+    grpc: GrpcStatus.PERMISSION_DENIED,
+    retryable: false,
+    title: 'The policy does not let this principal do this to this topic or group.',
+  },
   KGW_TOPIC_FORBIDDEN: {
     http: 403,
     errorCode: 40301,

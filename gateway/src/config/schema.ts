@@ -229,6 +229,12 @@ export const SETTINGS = {
     "JWT claim listing the principal's groups.",
     nonEmpty,
   ),
+  policyFile: setting(
+    'KGW_AUTHZ_POLICY_FILE',
+    '',
+    'JSON policy: which principals may produce, consume, describe or commit which topics and groups (docs/SECURITY.md); re-read when it changes. Empty: all may, except internal topics.',
+    optional,
+  ),
   httpTlsCert: setting(
     'KGW_HTTP_TLS_CERT',
     '',

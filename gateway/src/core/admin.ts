@@ -1,3 +1,4 @@
+import type { Access } from '../auth/access.js';
 import { GatewayError } from '../errors.js';
 import {
   ALL_TOPICS,
@@ -11,6 +12,8 @@ export interface AdminServiceDeps {
   readonly client: KafkaMetadataClient;
   readonly cache: TopicMetadataCache;
   readonly timeoutMs: number;
+  /** When set, listings show only what the principal may describe, and a topic needs describe. */
+  readonly access?: Access;
 }
 
 /** Read-only cluster metadata: topics, partitions with leaders and replicas, brokers. */
@@ -23,10 +26,12 @@ export class AdminService {
 
   async topicNames(): Promise<string[]> {
     const metadata = await this.#deps.client.fetch(this.#deps.timeoutMs, ALL_TOPICS);
-    return metadata.topics.map((t) => t.name).sort();
+    const names = metadata.topics.map((t) => t.name).sort();
+    return this.#deps.access ? this.#deps.access.filter('describe', 'topic', names) : names;
   }
 
   async topic(name: string): Promise<TopicInfo> {
+    this.#deps.access?.require('describe', 'topic', name);
     const topic = await this.#deps.cache.topic(name);
     if (!topic) throw new GatewayError('KGW_TOPIC_NOT_FOUND', `topic '${name}' not found`);
     return topic;

@@ -1,3 +1,5 @@
+import type { Access } from '../auth/access.js';
+import { currentPrincipal } from '../auth/request-context.js';
 import type { TopicPartition } from '../store/partition-ledger.js';
 import type { SessionConfig } from '../store/session-store.js';
 import { byPartition, type Acks } from './consume/acks.js';
@@ -11,6 +13,8 @@ export interface ConsumeServiceDeps {
   readonly polls: PollLoop;
   readonly acks: Acks;
   readonly positions: Positions;
+  /** When set, seeking a group's positions needs the commit permission on it. */
+  readonly access?: Access;
 }
 
 /**
@@ -63,11 +67,34 @@ export class ConsumeService {
     id: string,
     refs: readonly RecordRef[],
   ): Promise<{ acked: number; fenced: number }> {
+    await this.#owned(group, id);
     return this.#deps.acks.ack(group, id, refs);
   }
 
   async commit(group: string, id: string, refs: readonly RecordRef[]): Promise<{ acked: number }> {
+    await this.#owned(group, id);
     return this.#deps.acks.commit(group, id, refs);
+  }
+
+  /** Owners of sessions this process has checked (sessions never change owner). */
+  readonly #owners = new Map<string, string | undefined>();
+
+  /**
+   * With authentication on, only the session's creator may ack through it
+   * (others get 404, as if it did not exist). One Redis read per session and
+   * process; nothing when the caller is anonymous (authentication off).
+   */
+  async #owned(group: string, id: string): Promise<void> {
+    const principal = currentPrincipal();
+    if (principal.via === 'anonymous') return;
+    const key = `${group}\u0000${id}`;
+    if (this.#owners.has(key)) {
+      const owner = this.#owners.get(key);
+      if (owner === undefined || owner === principal.name) return;
+    }
+    const session = await this.#deps.sessionService.get(group, id); // 404 for another's
+    if (this.#owners.size >= 10_000) this.#owners.clear();
+    this.#owners.set(key, session.owner);
   }
 
   async nack(
@@ -108,6 +135,7 @@ export class ConsumeService {
     positions: ReadonlyArray<TopicPartition & { offset: number }>,
   ): Promise<void> {
     await this.#deps.sessionService.get(group, id);
+    this.#deps.access?.require('commit', 'group', group);
     await this.#deps.sessionService.requireExisting(positions);
     await this.#deps.positions.seek(group, positions);
   }
@@ -119,6 +147,7 @@ export class ConsumeService {
     where: 'beginning' | 'end',
   ): Promise<void> {
     await this.#deps.sessionService.get(group, id);
+    this.#deps.access?.require('commit', 'group', group);
     await this.#deps.sessionService.requireExisting(tps);
     await this.#deps.positions.seekTo(group, tps, where);
   }

@@ -9,6 +9,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { TopicLabels } from '../observability/topic-labels.js';
 import { randomUUID } from 'node:crypto';
+import type { Access } from '../auth/access.js';
 import type { EndOffsets } from '../kafka/end-offsets.js';
 import type { IdempotencyStore, IdempotencyTarget } from '../store/idempotency-store.js';
 import { findWritten, type FoundRecord, type SettlementSource } from './idempotency-settlement.js';
@@ -55,6 +56,8 @@ export interface ProduceServiceDeps {
   readonly strategy: BalancerStrategy;
   readonly inFlight: InFlightTracker;
   readonly idempotency: IdempotencyStore;
+  /** When set, writing to a topic needs the produce permission. */
+  readonly access?: Access;
   /** Lower bounds of end offsets, recorded with each Idempotency-Key claim. */
   readonly endOffsets: EndOffsets;
   /** Reads the log to settle a key whose earlier attempt may have written. */
@@ -256,6 +259,7 @@ export class ProduceService {
         `'${command.topic}' is an internal Kafka topic; the gateway does not write to it`,
       );
     }
+    this.#deps.access?.require('produce', 'topic', command.topic);
     const topic = await this.#deps.metadata.topic(command.topic);
     if (!topic) throw new GatewayError('KGW_TOPIC_NOT_FOUND', `topic '${command.topic}' not found`);
     if (command.unknownPartition !== 'record') {

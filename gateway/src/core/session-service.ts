@@ -1,3 +1,5 @@
+import type { Access } from '../auth/access.js';
+import { currentPrincipal } from '../auth/request-context.js';
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import { ALL_TOPICS, type KafkaMetadataClient } from '../kafka/metadata-client.js';
@@ -19,6 +21,8 @@ export const MAX_SUBSCRIPTION_TOPICS = 1000;
 export const MAX_ASSIGNMENT_PARTITIONS = 1000;
 
 export interface SessionServiceDeps {
+  /** When set: groups need consume, topics consume, an explicit dead-letter topic produce. */
+  readonly access?: Access;
   readonly limits: { readonly maxSessionsPerGroup: number; readonly maxGroups: number };
   readonly sessions: SessionStore;
   readonly partitions: PartitionLedger;
@@ -41,7 +45,16 @@ export class SessionService {
     if (!NAME.test(group)) throw invalid(`group name '${group}' must match ${NAME.source}`);
     if (!NAME.test(id)) throw invalid(`consumer name '${id}' must match ${NAME.source}`);
     const { name: _ignored, ...settings } = options;
-    const config: SessionConfig = { ...settings, group, id, createdAt: Date.now() };
+    const { access } = this.#deps;
+    access?.require('consume', 'group', group);
+    if (settings.deadLetterTopic) access?.require('produce', 'topic', settings.deadLetterTopic);
+    const config: SessionConfig = {
+      ...settings,
+      group,
+      id,
+      createdAt: Date.now(),
+      owner: currentPrincipal().name,
+    };
     const { maxSessionsPerGroup, maxGroups } = this.#deps.limits;
     const outcome = await this.#deps.sessions.create(config, {
       maxPerGroup: maxSessionsPerGroup,
@@ -73,7 +86,8 @@ export class SessionService {
   /** The session, or KGW_CONSUMER_NOT_FOUND. */
   async get(group: string, id: string): Promise<SessionConfig> {
     const session = await this.#deps.sessions.get(group, id);
-    if (!session) {
+    // Another principal's instance is not found: no way to use, or learn of, it.
+    if (!session || !ownedByCaller(session)) {
       throw new GatewayError(
         'KGW_CONSUMER_NOT_FOUND',
         `consumer instance '${id}' not found in group '${group}'`,
@@ -93,6 +107,19 @@ export class SessionService {
 
   async subscribe(group: string, id: string, subscription: Subscription): Promise<void> {
     await this.get(group, id);
+    if (subscription.kind === 'topics' && subscription.topics.length > MAX_SUBSCRIPTION_TOPICS)
+      throw invalid(`a subscription names at most ${MAX_SUBSCRIPTION_TOPICS} topics`);
+    if (
+      subscription.kind === 'assigned' &&
+      subscription.partitions.length > MAX_ASSIGNMENT_PARTITIONS
+    )
+      throw invalid(`an assignment holds at most ${MAX_ASSIGNMENT_PARTITIONS} partitions`);
+    const { access } = this.#deps;
+    if (subscription.kind === 'topics')
+      for (const t of subscription.topics) access?.require('consume', 'topic', t);
+    if (subscription.kind === 'assigned')
+      for (const t of new Set(subscription.partitions.map((p) => p.topic)))
+        access?.require('consume', 'topic', t);
     const current = await this.#deps.sessions.subscription(group, id);
     // Confluent: subscribe and assign are exclusive until the current one is deleted.
     if (current !== null && (current.kind === 'assigned') !== (subscription.kind === 'assigned')) {
@@ -101,13 +128,6 @@ export class SessionService {
         'subscription and manual assignment are mutually exclusive; delete the current one first',
       );
     }
-    if (subscription.kind === 'topics' && subscription.topics.length > MAX_SUBSCRIPTION_TOPICS)
-      throw invalid(`a subscription names at most ${MAX_SUBSCRIPTION_TOPICS} topics`);
-    if (
-      subscription.kind === 'assigned' &&
-      subscription.partitions.length > MAX_ASSIGNMENT_PARTITIONS
-    )
-      throw invalid(`an assignment holds at most ${MAX_ASSIGNMENT_PARTITIONS} partitions`);
     if (subscription.kind === 'topics') {
       for (const t of subscription.topics)
         if (!NAME.test(t)) throw invalid(`topic name '${t}' is not valid`);
@@ -164,7 +184,11 @@ export class SessionService {
     const topics =
       subscription.kind === 'topics'
         ? subscription.topics
-        : await this.#matching(subscription.pattern);
+        : (this.#deps.access?.filter(
+            'consume',
+            'topic',
+            await this.#matching(subscription.pattern),
+          ) ?? (await this.#matching(subscription.pattern)));
     const partitions: TopicPartition[] = [];
     for (const topic of topics) {
       const info = await this.#deps.metadata.topic(topic);
@@ -197,4 +221,12 @@ export class SessionService {
 
 function invalid(message: string): GatewayError {
   return new GatewayError('KGW_INVALID_REQUEST', message);
+}
+
+/** Whether the running request's principal created the session (sessions from before ownership: anyone's). */
+export function ownedByCaller(session: SessionConfig): boolean {
+  const principal = currentPrincipal();
+  // No identity (authentication off, or the worker): ownership is not enforced.
+  if (principal.via === 'anonymous') return true;
+  return session.owner === undefined || session.owner === principal.name;
 }

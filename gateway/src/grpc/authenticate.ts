@@ -2,6 +2,8 @@ import type { Metadata, UntypedHandleCall, UntypedServiceImplementation } from '
 import type { Authenticator } from '../auth/authenticator.js';
 import { ANONYMOUS, type Credentials, type Principal } from '../auth/principal.js';
 import { toServiceError } from './grpc-errors.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { runAs } from '../auth/request-context.js';
 
 const principals = new WeakMap<object, Principal>();
 
@@ -48,7 +50,13 @@ export function authenticated(
       authenticator.authenticate(credentialsOf(call)).then(
         (principal) => {
           principals.set(call, principal);
-          (handler as (c: CallLike, cb?: Callback) => void)(call, callback);
+          if (!unary) {
+            // A stream's messages arrive later, from grpc-js: their listeners run as the principal too.
+            const on = call.on.bind(call);
+            call.on = ((event: string, listener: (...args: unknown[]) => void) =>
+              on(event, AsyncLocalStorage.bind(listener))) as typeof call.on;
+          }
+          runAs(principal, () => (handler as (c: CallLike, cb?: Callback) => void)(call, callback));
         },
         (err: unknown) => {
           if (unary) callback!(toServiceError(err));

@@ -10,6 +10,7 @@ import Fastify, {
 } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
 import { ANONYMOUS, type Credentials, type Principal } from '../auth/principal.js';
+import { runAs } from '../auth/request-context.js';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '../core/readiness.js';
 import { GatewayError } from '../errors.js';
@@ -271,6 +272,11 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
       `^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+')}/?$`,
     );
     for (const method of [route.method].flat()) routeTable.push({ method, path });
+    // The handler runs on behalf of the request's principal (core code asks currentPrincipal()).
+    const handler = route.handler;
+    route.handler = function (this: FastifyInstance, request, reply) {
+      return runAs(principalOf(request), () => handler.call(this, request, reply));
+    };
     if (route.schema && route.schema.hide !== true) {
       const declared = (route.schema.response ?? {}) as Record<string, unknown>;
       route.schema = {

@@ -62,6 +62,8 @@ export interface SessionConfig {
   /** Ordered mode: a lease not renewed by a poll within this time goes to another instance. */
   readonly leaseTimeoutMs: number;
   readonly createdAt: number;
+  /** The principal that created it; only it may use it (absent: created before ownership). */
+  readonly owner?: string;
 }
 
 /** What a session reads: topics, a pattern, or manually assigned partitions. */

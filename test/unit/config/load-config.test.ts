@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       jwtClockSkewMs: 30000,
       jwtPrincipalClaim: 'sub',
       jwtGroupsClaim: 'groups',
+      policyFile: '',
       httpTlsCert: '',
       httpTlsKey: '',
       httpTlsClientCa: '',

@@ -1,3 +1,4 @@
+import type { Access } from '../../auth/access.js';
 import type { Config } from '../../config/schema.js';
 import { GroupCoordinatorClient } from '../../kafka/group-coordinator.js';
 import type { KafkaMetadataClient } from '../../kafka/metadata-client.js';
@@ -41,6 +42,7 @@ export function buildConsumePath(
   metadataCache: TopicMetadataCache,
   producer: KafkaProducer,
   metrics?: Metrics,
+  access?: Access,
 ) {
   const labels = new TopicLabels(config.metricsMaxTopics);
   const topic = (t: string): string => labels.label(t);
@@ -113,6 +115,7 @@ export function buildConsumePath(
       : {}),
   });
   const sessionService = new SessionService({
+    ...(access ? { access } : {}),
     limits: { maxSessionsPerGroup: config.maxSessionsPerGroup, maxGroups: config.maxGroups },
     sessions,
     partitions: ledger,
@@ -182,7 +185,13 @@ export function buildConsumePath(
         }
       : {}),
   });
-  const consume = new ConsumeService({ sessionService, polls, acks, positions });
+  const consume = new ConsumeService({
+    sessionService,
+    polls,
+    acks,
+    positions,
+    ...(access ? { access } : {}),
+  });
   const maintenance = new GroupMaintenance({
     sessions,
     sessionService,

@@ -1,3 +1,4 @@
+import { ownedByCaller } from '../session-service.js';
 import { GatewayError } from '../../errors.js';
 import type { KafkaMetadataClient } from '../../kafka/metadata-client.js';
 import type { FetchedRecord, RecordFetcher } from '../../kafka/record-fetcher.js';
@@ -82,7 +83,7 @@ export class PollLoop {
     const { sessions, sessionService, guard } = this.#deps;
     const [start, native] = await Promise.all([sessions.pollStart(group, id), guard.check(group)]);
     const session = start.session;
-    if (!session) {
+    if (!session || !ownedByCaller(session)) {
       throw new GatewayError(
         'KGW_CONSUMER_NOT_FOUND',
         `consumer instance '${id}' not found in group '${group}'`,
