@@ -29,6 +29,8 @@ import { TopicLabels } from './observability/topic-labels.js';
 import { IdempotencyStore } from './store/idempotency-store.js';
 import { EndOffsets } from './kafka/end-offsets.js';
 import { buildAccess, buildAuthenticator } from './auth/build.js';
+import { Quotas } from './auth/quotas.js';
+import { RateLimiter } from './store/rate-limiter.js';
 import { readFileSync } from 'node:fs';
 import { RedisClient } from './store/redis-client.js';
 import { withDeadline } from './util/deadline.js';
@@ -109,8 +111,15 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   });
   const inFlight = new InFlightTracker();
   const access = buildAccess(config, logger);
+  const quotas = new Quotas(new RateLimiter(redis.redis), {
+    requestsPerSecond: config.quotaRequestsPerSecond,
+    recordsPerSecond: config.quotaRecordsPerSecond,
+    bytesPerSecond: config.quotaBytesPerSecond,
+    authFailuresPerMinute: config.authFailuresPerMinute,
+  });
   const produce = new ProduceService({
     ...(access ? { access } : {}),
+    ...(config.quotaRecordsPerSecond > 0 || config.quotaBytesPerSecond > 0 ? { quotas } : {}),
     metadata: metadataCache,
     producers,
     strategy: createStrategy(config.balancer, { inFlight }),
@@ -181,6 +190,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   };
   const http = buildHttpServer({
     authenticator,
+    quotas,
     ...(config.httpTlsCert
       ? {
           tls: {
@@ -235,6 +245,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
           }
         : {}),
       authenticator,
+      quotas,
       defaults: consumeDefaults,
       maxPollTimeoutMs: config.maxPollTimeoutMs,
       maxPollRecords: config.maxPollRecords,

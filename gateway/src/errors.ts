@@ -159,6 +159,14 @@ export const ERROR_CODES = {
     retryable: true,
     title: "The gateway's produce queue is full; nothing was written. Retry after Retry-After.",
   },
+  KGW_QUOTA_EXCEEDED: {
+    http: 429,
+    errorCode: 42903,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    retryable: true,
+    title:
+      'The principal is over its request or produce quota (or its address over its failed-authentication budget); Retry-After says when to try again.',
+  },
   KGW_TOO_MANY_SESSIONS: {
     http: 429,
     errorCode: 42902,

@@ -235,6 +235,30 @@ export const SETTINGS = {
     'JSON policy: which principals may produce, consume, describe or commit which topics and groups (docs/SECURITY.md); re-read when it changes. Empty: all may, except internal topics.',
     optional,
   ),
+  quotaRequestsPerSecond: setting(
+    'KGW_QUOTA_REQUESTS_PER_SECOND',
+    '0',
+    'Requests per second per principal, across all instances (0: no limit); over it: 429 KGW_QUOTA_EXCEEDED.',
+    integer(0, 10_000_000),
+  ),
+  quotaRecordsPerSecond: setting(
+    'KGW_QUOTA_RECORDS_PER_SECOND',
+    '0',
+    'Produced records per second per principal, across all instances (0: no limit).',
+    integer(0, 100_000_000),
+  ),
+  quotaBytesPerSecond: setting(
+    'KGW_QUOTA_BYTES_PER_SECOND',
+    '0',
+    'Produced bytes per second per principal, across all instances (0: no limit).',
+    integer(0, 2 ** 40),
+  ),
+  authFailuresPerMinute: setting(
+    'KGW_AUTH_FAILURES_PER_MINUTE',
+    '60',
+    'Failed authentications per minute per client address before it gets 429 (0: no limit).',
+    integer(0, 1_000_000),
+  ),
   httpTlsCert: setting(
     'KGW_HTTP_TLS_CERT',
     '',

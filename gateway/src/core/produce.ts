@@ -10,6 +10,8 @@ import type { Metrics } from '../observability/metrics.js';
 import type { TopicLabels } from '../observability/topic-labels.js';
 import { randomUUID } from 'node:crypto';
 import type { Access } from '../auth/access.js';
+import type { Quotas } from '../auth/quotas.js';
+import { currentPrincipal } from '../auth/request-context.js';
 import type { EndOffsets } from '../kafka/end-offsets.js';
 import type { IdempotencyStore, IdempotencyTarget } from '../store/idempotency-store.js';
 import { findWritten, type FoundRecord, type SettlementSource } from './idempotency-settlement.js';
@@ -58,6 +60,8 @@ export interface ProduceServiceDeps {
   readonly idempotency: IdempotencyStore;
   /** When set, writing to a topic needs the produce permission. */
   readonly access?: Access;
+  /** When set, produced records and bytes count against the principal's quota. */
+  readonly quotas?: Quotas;
   /** Lower bounds of end offsets, recorded with each Idempotency-Key claim. */
   readonly endOffsets: EndOffsets;
   /** Reads the log to settle a key whose earlier attempt may have written. */
@@ -132,6 +136,11 @@ export class ProduceService {
     }
     const topic = await this.#topic(command);
     const outgoing = command.records.map((record) => this.#encode(command, topic, record));
+    if (this.#deps.quotas) {
+      let bytes = 0;
+      for (const o of outgoing) if (!(o instanceof GatewayError)) bytes += o.size;
+      await this.#deps.quotas.produce(currentPrincipal(), outgoing.length, bytes);
+    }
     if (idempotencyKey === undefined) {
       const outcomes = await this.#write(command, topic, outgoing, new Map());
       return { topic: command.topic, outcomes, replayed: false };

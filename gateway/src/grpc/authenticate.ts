@@ -1,5 +1,6 @@
 import type { Metadata, UntypedHandleCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { Quotas } from '../auth/quotas.js';
 import { ANONYMOUS, type Credentials, type Principal } from '../auth/principal.js';
 import { toServiceError } from './grpc-errors.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -33,6 +34,12 @@ function credentialsOf(call: CallLike): Credentials {
 
 type Callback = (err: unknown, value?: unknown) => void;
 
+/** The client's address without its port (grpc-js peers look like `ipv4:1.2.3.4:5678`). */
+function peerAddress(call: CallLike): string {
+  const peer = (call as { getPeer?: () => string }).getPeer?.() ?? 'unknown';
+  return peer.replace(/:\d+$/, '');
+}
+
 /**
  * Authenticates every call before its handler runs: unary calls answer
  * UNAUTHENTICATED through their callback, streams end with it; handlers read
@@ -41,13 +48,24 @@ type Callback = (err: unknown, value?: unknown) => void;
 export function authenticated(
   handlers: UntypedServiceImplementation,
   authenticator: Authenticator,
+  quotas?: Quotas,
 ): UntypedServiceImplementation {
   if (!authenticator.enabled) return handlers;
   const out: UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(handlers)) {
     const unary = (handler as (...args: unknown[]) => void).length >= 2;
     out[method] = ((call: CallLike, callback?: Callback) => {
-      authenticator.authenticate(credentialsOf(call)).then(
+      const admitted = authenticator.authenticate(credentialsOf(call)).then(
+        async (principal) => {
+          await quotas?.request(principal);
+          return principal;
+        },
+        async (err: unknown) => {
+          await quotas?.authFailure(peerAddress(call));
+          throw err;
+        },
+      );
+      admitted.then(
         (principal) => {
           principals.set(call, principal);
           if (!unary) {

@@ -15,6 +15,7 @@ import { gatewayHandlers, type GrpcServices } from './handlers.js';
 import { instrument } from './instrument.js';
 import { authenticated } from './authenticate.js';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { Quotas } from '../auth/quotas.js';
 import type { Metrics } from '../observability/metrics.js';
 import { gatewayProtoPath, healthProtoPath } from './proto-file.js';
 
@@ -33,6 +34,8 @@ export interface GrpcServerOptions extends ConsumeStreamOptions {
   readonly tlsClientCaFile?: string;
   /** Checks every call's credentials first (off: every caller is anonymous). */
   readonly authenticator?: Authenticator;
+  /** Per-principal request quota and failed-authentication budget. */
+  readonly quotas?: Quotas;
   readonly metrics?: Metrics;
 }
 
@@ -65,7 +68,7 @@ export class GrpcServer {
       'grpc.keepalive_permit_without_calls': 1,
     });
     const handlers = options.authenticator
-      ? authenticated(gatewayHandlers(services, options), options.authenticator)
+      ? authenticated(gatewayHandlers(services, options), options.authenticator, options.quotas)
       : gatewayHandlers(services, options);
     this.#server.addService(
       service.service,

@@ -9,6 +9,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { Quotas } from '../auth/quotas.js';
 import { ANONYMOUS, type Credentials, type Principal } from '../auth/principal.js';
 import { runAs } from '../auth/request-context.js';
 import type { Registry } from 'prom-client';
@@ -40,6 +41,8 @@ declare module 'fastify' {
 export interface HttpServerOptions {
   /** Checks every request's credentials (except /healthz and /readyz); absent: off. */
   readonly authenticator?: Authenticator;
+  /** Per-principal request quota and failed-authentication budget. */
+  readonly quotas?: Quotas;
   /** Serve HTTPS; with clientCa, ask for client certificates (verified, optional at TLS level). */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly clientCa?: Buffer };
   readonly logger: Logger;
@@ -196,7 +199,14 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
         request.principal = await authenticator.authenticate(credentialsOf(request));
       } catch (err) {
         reply.header('www-authenticate', authenticator.challenge);
+        await options.quotas?.authFailure(request.ip); // 429 once an address fails too often
         throw err;
+      }
+      const quotas = options.quotas;
+      if (quotas && quotas.requestLimit > 0) {
+        const decision = await quotas.request(request.principal);
+        reply.header('ratelimit-limit', String(quotas.requestLimit));
+        reply.header('ratelimit-remaining', String(Math.max(0, decision.remaining)));
       }
     }
     // A known path with another method: 405 before any body parsing (e.g. QUERY, TRACE).

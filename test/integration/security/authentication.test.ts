@@ -18,6 +18,7 @@ import {
 } from '../../support/gateway-in-process.js';
 import { closeAllGrpcClients, gatewayClient, unary } from '../../support/grpc-client.js';
 import { createTopic } from '../../support/kafka.js';
+import { eventually } from '../../support/eventually.js';
 
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'kafka-gateway';
@@ -67,7 +68,10 @@ describe('authentication', () => {
       KGW_AUTH_JWT_ISSUER: ISSUER,
       KGW_AUTH_JWT_AUDIENCE: AUDIENCE,
       KGW_AUTH_JWT_CLOCK_SKEW_MS: '5000',
+      // These tests fail authentication on purpose, often: no failure budget here (quotas.test.ts).
+      KGW_AUTH_FAILURES_PER_MINUTE: '0',
     });
+    await eventually(async () => expect((await fetch(`${gw.url}/readyz`)).status).toBe(200));
   });
   afterAll(async () => {
     closeAllGrpcClients();
@@ -247,6 +251,7 @@ describe('mutual TLS on HTTPS (KGW_AUTH=mtls)', () => {
     client('clients-ca', 'carol');
     client('other-ca', 'mallory');
     const gw = await startGateway({
+      KGW_AUTH_FAILURES_PER_MINUTE: '0',
       KGW_AUTH: 'mtls',
       KGW_HTTP_TLS_CERT: file('server.pem'),
       KGW_HTTP_TLS_KEY: file('server.key'),
