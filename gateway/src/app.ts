@@ -288,6 +288,9 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
       readinessTimer.unref();
       // First reading once the clients had a moment to connect.
       setTimeout(() => void readiness.check(), 1000).unref();
+      // Take traffic once Redis answers (most requests need it), or after the readiness
+      // deadline anyway: a Redis outage shows on /readyz instead of stopping the boot.
+      await redis.connected(config.readyTimeoutMs);
       await http.listen({ host: config.httpHost, port: config.httpPort });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;

@@ -51,6 +51,25 @@ export class RedisClient {
     });
   }
 
+  /**
+   * Resolves once connected, or after `timeoutMs` either way (true when
+   * connected): a process can wait a moment for Redis before it takes
+   * traffic without refusing to start while Redis is down.
+   */
+  async connected(timeoutMs: number): Promise<boolean> {
+    if (this.redis.status === 'ready') return true;
+    return new Promise((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        this.redis.off('ready', onReady);
+        resolve(ok);
+      };
+      const onReady = (): void => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.redis.once('ready', onReady);
+    });
+  }
+
   async ping(): Promise<void> {
     try {
       await this.redis.ping();
