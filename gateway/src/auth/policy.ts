@@ -1,5 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
-import { GatewayError } from '../errors.js';
+import { WatchedFile } from './watched-file.js';
 import type { Principal } from './principal.js';
 
 export const OPERATIONS = ['produce', 'consume', 'describe', 'commit'] as const;
@@ -25,33 +24,20 @@ interface Rule {
  * internal topics.
  */
 export class Policy {
-  readonly #path: string | undefined;
-  readonly #onReloadError: (err: Error) => void;
-  #rules: readonly Rule[] | null = null;
-  #mtimeMs = -1;
-  #checkedAt = 0;
+  readonly #file: WatchedFile<readonly Rule[]> | undefined;
 
   constructor(path: string | undefined, onReloadError: (err: Error) => void = () => undefined) {
-    this.#path = path || undefined;
-    this.#onReloadError = onReloadError;
-    if (this.#path) this.#load(true);
+    this.#file = path
+      ? new WatchedFile(path, 'policy file', parseRules, { onReloadError })
+      : undefined;
   }
 
   allows(principal: Principal, operation: Operation, kind: ResourceKind, name: string): boolean {
-    this.#maybeReload();
     const internal = kind === 'topic' && name.startsWith('__');
-    if (this.#rules === null) return !internal;
+    if (!this.#file) return !internal;
     let allowed = false;
-    for (const rule of this.#rules) {
-      if (
-        !rule.principals.some(
-          (p) =>
-            p === '*' ||
-            p === principal.name ||
-            (p.startsWith('group:') && principal.groups.includes(p.slice(6))),
-        )
-      )
-        continue;
+    for (const rule of this.#file.value) {
+      if (!rule.principals.some((p) => namesPrincipal(p, principal))) continue;
       if (!rule.operations.includes('*') && !rule.operations.includes(operation)) continue;
       const names = (kind === 'topic' ? rule.topics : rule.groups) ?? [];
       if (!names.some((pattern) => matches(pattern, name, internal))) continue;
@@ -60,43 +46,25 @@ export class Policy {
     }
     return allowed;
   }
+}
 
-  #maybeReload(): void {
-    if (!this.#path) return;
-    const now = Date.now();
-    if (now - this.#checkedAt < 1000) return;
-    this.#checkedAt = now;
-    try {
-      if (statSync(this.#path).mtimeMs !== this.#mtimeMs) this.#load(false);
-    } catch (err) {
-      this.#onReloadError(err as Error);
-    }
-  }
+function namesPrincipal(entry: string, principal: Principal): boolean {
+  if (entry === '*' || entry === principal.name) return true;
+  return entry.startsWith('group:') && principal.groups.includes(entry.slice('group:'.length));
+}
 
-  #load(initial: boolean): void {
-    try {
-      const mtimeMs = statSync(this.#path!).mtimeMs;
-      const parsed = JSON.parse(readFileSync(this.#path!, 'utf8')) as { rules?: unknown };
-      if (!Array.isArray(parsed.rules)) throw new Error('expected {"rules": [...]}');
-      for (const rule of parsed.rules as Rule[]) {
-        if (rule.effect !== 'allow' && rule.effect !== 'deny')
-          throw new Error('effect must be allow or deny');
-        if (!Array.isArray(rule.principals) || !Array.isArray(rule.operations))
-          throw new Error('each rule needs principals and operations');
-        for (const op of rule.operations)
-          if (op !== '*' && !OPERATIONS.includes(op)) throw new Error(`unknown operation '${op}'`);
-      }
-      this.#rules = parsed.rules as Rule[];
-      this.#mtimeMs = mtimeMs;
-    } catch (err) {
-      const problem = new GatewayError(
-        'KGW_CONFIG_INVALID',
-        `policy file ${this.#path}: ${(err as Error).message}`,
-      );
-      if (initial) throw problem;
-      this.#onReloadError(problem);
-    }
+function parseRules(json: unknown): readonly Rule[] {
+  const rules = (json as { rules?: unknown } | null)?.rules;
+  if (!Array.isArray(rules)) throw new Error('expected {"rules": [...]}');
+  for (const rule of rules as Rule[]) {
+    if (rule.effect !== 'allow' && rule.effect !== 'deny')
+      throw new Error('effect must be allow or deny');
+    if (!Array.isArray(rule.principals) || !Array.isArray(rule.operations))
+      throw new Error('each rule needs principals and operations');
+    for (const op of rule.operations)
+      if (op !== '*' && !OPERATIONS.includes(op)) throw new Error(`unknown operation '${op}'`);
   }
+  return rules as Rule[];
 }
 
 function matches(pattern: string, name: string, internal: boolean): boolean {
