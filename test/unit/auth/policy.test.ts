@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Policy } from '../../../gateway/src/auth/policy.js';
+import type { Principal } from '../../../gateway/src/auth/principal.js';
+
+const alice: Principal = { name: 'alice', groups: ['team-a'], via: 'api-key' };
+const bob: Principal = { name: 'bob', groups: [], via: 'jwt' };
+
+describe('Policy', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kgw-policy-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const write = (rules: unknown, name = 'policy.json') => {
+    const path = join(dir, name);
+    writeFileSync(path, JSON.stringify({ rules }));
+    return path;
+  };
+
+  it('without a file allows everything except internal topics', () => {
+    const policy = new Policy(undefined);
+    expect(policy.allows(bob, 'produce', 'topic', 'orders')).toBe(true);
+    expect(policy.allows(bob, 'consume', 'topic', '__consumer_offsets')).toBe(false);
+    expect(policy.allows(bob, 'commit', 'group', '__anything')).toBe(true);
+  });
+
+  it('matches names, group: members and prefixes; a deny wins; nothing allowed is denied', () => {
+    const policy = new Policy(
+      write([
+        { effect: 'allow', principals: ['group:team-a'], operations: ['*'], topics: ['orders.*'] },
+        { effect: 'allow', principals: ['bob'], operations: ['describe'], topics: ['*'] },
+        { effect: 'deny', principals: ['*'], operations: ['produce'], topics: ['orders.archive'] },
+      ]),
+    );
+    expect(policy.allows(alice, 'produce', 'topic', 'orders.eu')).toBe(true);
+    expect(policy.allows(alice, 'produce', 'topic', 'orders.archive')).toBe(false);
+    expect(policy.allows(alice, 'consume', 'topic', 'payments')).toBe(false);
+    expect(policy.allows(bob, 'describe', 'topic', 'payments')).toBe(true);
+    expect(policy.allows(bob, 'consume', 'topic', 'orders.eu')).toBe(false);
+    // A bare * never reaches internal topics; a rule naming the __ prefix does.
+    expect(policy.allows(bob, 'describe', 'topic', '__consumer_offsets')).toBe(false);
+    const internal = new Policy(
+      write(
+        [{ effect: 'allow', principals: ['bob'], operations: ['describe'], topics: ['__*'] }],
+        'internal.json',
+      ),
+    );
+    expect(internal.allows(bob, 'describe', 'topic', '__consumer_offsets')).toBe(true);
+  });
+
+  it('refuses a bad file at boot, and keeps the last good rules when an edit breaks it', () => {
+    expect(
+      () => new Policy(write([{ effect: 'maybe', principals: [], operations: [] }], 'bad.json')),
+    ).toThrow(/effect must be allow or deny/);
+    const path = write(
+      [{ effect: 'allow', principals: ['bob'], operations: ['produce'], topics: ['t'] }],
+      'live.json',
+    );
+    const errors: Error[] = [];
+    const policy = new Policy(path, (err) => errors.push(err));
+    writeFileSync(path, '{ not json');
+    const later = new Date(Date.now() + 5000);
+    utimesSync(path, later, later);
+    // The next check is due after a second; until the file is fixed, the old rules hold.
+    return new Promise<void>((resolve) =>
+      setTimeout(() => {
+        expect(policy.allows(bob, 'produce', 'topic', 't')).toBe(true);
+        expect(errors).toHaveLength(1);
+        expect(errors[0]!.message).toContain('policy file');
+        resolve();
+      }, 1100),
+    );
+  });
+});
