@@ -54,14 +54,21 @@ describe.skipIf(quick)(
       );
       admin.disconnect();
       // Runs before the stop/start test, so leaders spread over the three brokers.
-      const leaders = await new Promise<number[]>((resolve, reject) => {
-        const probe = new Kafka.Producer({ 'metadata.broker.list': env.kafkaBrokers });
-        probe.connect({ timeout: 10_000, topic, allTopics: false }, (err, md) => {
-          probe.disconnect();
-          if (err) reject(err);
-          else
-            resolve(md.topics.find((t) => t.name === topic)?.partitions.map((p) => p.leader) ?? []);
+      // Metadata may lag the creation by a moment: ask until every partition has a leader.
+      const leaders = await eventually(async () => {
+        const found = await new Promise<number[]>((resolve, reject) => {
+          const probe = new Kafka.Producer({ 'metadata.broker.list': env.kafkaBrokers });
+          probe.connect({ timeout: 10_000, topic, allTopics: false }, (err, md) => {
+            probe.disconnect();
+            if (err) reject(err);
+            else
+              resolve(
+                md.topics.find((t) => t.name === topic)?.partitions.map((p) => p.leader) ?? [],
+              );
+          });
         });
+        expect(found.filter((leader) => leader >= 0)).toHaveLength(3);
+        return found;
       });
       expect(new Set(leaders).size).toBeGreaterThan(1);
       const stackEnv = { KAFKA_BROKERS: env.kafkaBrokers, REDIS_URL: env.redisUrl };
