@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Kafka from 'node-rdkafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
-import { closeAllGateways, startGateway } from '../../support/gateway-in-process.js';
+import { killAllGateways, spawnGateway } from '../../support/gateway-process.js';
 import { uniqueName } from '../../support/kafka.js';
 import { parseStackEnv, stack, type StackEnv } from '../../support/stack.js';
 import { recordReport } from '../../support/fault-report.js';
@@ -25,7 +25,7 @@ describe.skipIf(quick)('produce under a leader SIGKILL (skipped when KGW_QUICK=1
   });
 
   afterAll(async () => {
-    await closeAllGateways();
+    await killAllGateways();
     if (runDir) {
       await stack(runDir, 'down');
       await rm(runDir, { recursive: true, force: true });
@@ -48,7 +48,9 @@ describe.skipIf(quick)('produce under a leader SIGKILL (skipped when KGW_QUICK=1
       ),
     );
     admin.disconnect();
-    const gw = await startGateway({ KAFKA_BROKERS: env.kafkaBrokers });
+    // Its own process: librdkafka clients that talked to the killed broker never live in the
+    // test worker, whose exit they could otherwise take down with them.
+    const gw = await spawnGateway({ KAFKA_BROKERS: env.kafkaBrokers, REDIS_URL: env.redisUrl });
     const leader = await leaderOf(env.kafkaBrokers, topic, 0);
 
     const acked = { idempotent: new Set<number>(), fast: new Set<number>() };
@@ -97,7 +99,8 @@ describe.skipIf(quick)('produce under a leader SIGKILL (skipped when KGW_QUICK=1
         duplicates,
         lost: lost.length,
       });
-      expect(acked[mode].size).toBeGreaterThan(1000);
+      // Enough load that the kill lands mid-stream (hundreds of requests in flight over 12 s).
+      expect(acked[mode].size).toBeGreaterThan(300);
       expect(lost).toEqual([]);
       if (mode === 'idempotent') expect(duplicates).toBe(0);
     }
