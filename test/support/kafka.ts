@@ -56,18 +56,32 @@ export async function connectProducer(
 
 /** Creates a fresh topic through the admin client and waits until every partition has a leader. */
 export async function createTopic(
-  options: { partitions?: number; replicationFactor?: number; prefix?: string } = {},
+  options: {
+    partitions?: number;
+    replicationFactor?: number;
+    prefix?: string;
+    /** Topic configs, e.g. min.insync.replicas. */
+    config?: Record<string, string>;
+    /** Another cluster than the shared test stack (a test's private stack). */
+    brokers?: string;
+  } = {},
 ): Promise<string> {
-  const { partitions = 1, replicationFactor = 1, prefix = 'test' } = options;
+  const { partitions = 1, replicationFactor = 1, prefix = 'test', config } = options;
+  const bootstrap = options.brokers ?? brokers();
   const topic = uniqueName(prefix);
   const admin = Kafka.AdminClient.create({
-    'metadata.broker.list': brokers(),
+    'metadata.broker.list': bootstrap,
     'client.id': 'kgw-test-admin',
   });
   try {
     await new Promise<void>((resolve, reject) =>
       admin.createTopic(
-        { topic, num_partitions: partitions, replication_factor: replicationFactor },
+        {
+          topic,
+          num_partitions: partitions,
+          replication_factor: replicationFactor,
+          ...(config ? { config } : {}),
+        },
         15_000,
         (err) => (err ? reject(err) : resolve()),
       ),
@@ -75,7 +89,10 @@ export async function createTopic(
   } finally {
     admin.disconnect();
   }
-  const producer = await connectProducer({ 'client.id': 'kgw-test-metadata' });
+  const producer = await connectProducer({
+    'client.id': 'kgw-test-metadata',
+    'metadata.broker.list': bootstrap,
+  });
   await eventually(
     () =>
       new Promise<void>((resolve, reject) =>

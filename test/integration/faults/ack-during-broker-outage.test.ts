@@ -4,12 +4,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Kafka from 'node-rdkafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
 import { recordReport } from '../../support/fault-report.js';
 import { closeAllGateways, startGateway } from '../../support/gateway-in-process.js';
-import { uniqueName } from '../../support/kafka.js';
+import { closeAllClients, createTopic, uniqueName } from '../../support/kafka.js';
 import { RestConsumer, produceNumbers } from '../../support/rest-consumer.js';
 import { parseStackEnv, stack, type StackEnv } from '../../support/stack.js';
 
@@ -24,6 +23,7 @@ describe('acks while the broker is down', () => {
 
   afterAll(async () => {
     await closeAllGateways();
+    await closeAllClients();
     if (runDir) {
       await stack(runDir, 'down');
       await rm(runDir, { recursive: true, force: true });
@@ -31,14 +31,11 @@ describe('acks while the broker is down', () => {
   });
 
   it('answers 5xx saying the ack was recorded; the same ack later is a no-op and nothing comes back', async () => {
-    const topic = uniqueName('ack-outage');
-    const admin = Kafka.AdminClient.create({ 'metadata.broker.list': env.kafkaBrokers });
-    await new Promise<void>((resolve, reject) =>
-      admin.createTopic({ topic, num_partitions: 1, replication_factor: 1 }, 15_000, (err) =>
-        err ? reject(err) : resolve(),
-      ),
-    );
-    admin.disconnect();
+    const topic = await createTopic({
+      brokers: env.kafkaBrokers,
+      prefix: 'ack-outage',
+      partitions: 1,
+    });
     const gw = await startGateway({
       KAFKA_BROKERS: env.kafkaBrokers,
       REDIS_URL: env.redisUrl,

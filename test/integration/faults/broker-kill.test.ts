@@ -8,7 +8,7 @@ import Kafka from 'node-rdkafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
 import { killAllGateways, spawnGateway } from '../../support/gateway-process.js';
-import { uniqueName } from '../../support/kafka.js';
+import { closeAllClients, createTopic, uniqueName } from '../../support/kafka.js';
 import { parseStackEnv, stack, type StackEnv } from '../../support/stack.js';
 import { recordReport } from '../../support/fault-report.js';
 
@@ -26,6 +26,7 @@ describe.skipIf(quick)('produce under a leader SIGKILL (skipped when KGW_QUICK=1
 
   afterAll(async () => {
     await killAllGateways();
+    await closeAllClients();
     if (runDir) {
       await stack(runDir, 'down');
       await rm(runDir, { recursive: true, force: true });
@@ -33,21 +34,15 @@ describe.skipIf(quick)('produce under a leader SIGKILL (skipped when KGW_QUICK=1
   });
 
   it('loses no acknowledged record in either mode, and the idempotent mode writes none twice', async () => {
-    const topic = uniqueName('fast');
-    const admin = Kafka.AdminClient.create({ 'metadata.broker.list': env.kafkaBrokers });
-    await new Promise<void>((resolve, reject) =>
-      admin.createTopic(
-        {
-          topic,
-          num_partitions: 2,
-          replication_factor: 3,
-          config: { 'min.insync.replicas': '2' },
-        },
-        15_000,
-        (err) => (err ? reject(err) : resolve()),
-      ),
-    );
-    admin.disconnect();
+    const topic = await createTopic({
+      brokers: env.kafkaBrokers,
+      prefix: 'fast',
+      partitions: 2,
+      replicationFactor: 3,
+      config: { 'min.insync.replicas': '2' },
+    });
+    // No client of this worker stays connected to the broker about to be killed.
+    await closeAllClients();
     // Its own process: librdkafka clients that talked to the killed broker never live in the
     // test worker, whose exit they could otherwise take down with them.
     const gw = await spawnGateway({ KAFKA_BROKERS: env.kafkaBrokers, REDIS_URL: env.redisUrl });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
 import { recordReport } from '../../support/fault-report.js';
 import { closeAllGateways, startGateway } from '../../support/gateway-in-process.js';
-import { uniqueName } from '../../support/kafka.js';
+import { closeAllClients, createTopic, uniqueName } from '../../support/kafka.js';
 import { parseStackEnv, stack, type StackEnv } from '../../support/stack.js';
 
 const KEYS = 300;
@@ -26,6 +26,7 @@ describe('Idempotency-Key across a Redis SIGKILL and restart (the stack default:
 
   afterAll(async () => {
     await closeAllGateways();
+    await closeAllClients();
     if (runDir) {
       await stack(runDir, 'down');
       await rm(runDir, { recursive: true, force: true });
@@ -33,14 +34,11 @@ describe('Idempotency-Key across a Redis SIGKILL and restart (the stack default:
   });
 
   it('replays every key answered before the crash and writes nothing again', async () => {
-    const topic = uniqueName('redis-restart');
-    const admin = Kafka.AdminClient.create({ 'metadata.broker.list': env.kafkaBrokers });
-    await new Promise<void>((resolve, reject) =>
-      admin.createTopic({ topic, num_partitions: 3, replication_factor: 1 }, 15_000, (err) =>
-        err ? reject(err) : resolve(),
-      ),
-    );
-    admin.disconnect();
+    const topic = await createTopic({
+      brokers: env.kafkaBrokers,
+      prefix: 'redis-restart',
+      partitions: 3,
+    });
     const gw = await startGateway({ KAFKA_BROKERS: env.kafkaBrokers, REDIS_URL: env.redisUrl });
     const send = async (key: string) => {
       const res = await fetch(`${gw.url}/topics/${topic}`, {
