@@ -136,11 +136,6 @@ export class ProduceService {
     }
     const topic = await this.#topic(command);
     const outgoing = command.records.map((record) => this.#encode(command, topic, record));
-    if (this.#deps.quotas) {
-      let bytes = 0;
-      for (const o of outgoing) if (!(o instanceof GatewayError)) bytes += o.size;
-      await this.#deps.quotas.produce(currentPrincipal(), outgoing.length, bytes);
-    }
     if (idempotencyKey === undefined) {
       const outcomes = await this.#write(command, topic, outgoing, new Map());
       return { topic: command.topic, outcomes, replayed: false };
@@ -302,7 +297,11 @@ export class ProduceService {
         `the request holds ${messages} records of ${bytes} bytes; more than the whole produce queue takes (KGW_PRODUCE_QUEUE_MAX_MESSAGES, KGW_PRODUCE_QUEUE_MAX_BYTES): split it`,
       );
     }
-    if (messages > 0) await producer.ready(connectTimeoutMs);
+    // Charged for what this attempt writes: a replay, or records already in the log, cost nothing.
+    if (messages > 0) {
+      await this.#deps.quotas?.produce(currentPrincipal(), messages, bytes);
+      await producer.ready(connectTimeoutMs);
+    }
     if (!producer.hasRoom(messages, bytes)) {
       metrics.produceRejected.inc({ reason: 'queue_full' });
       throw new GatewayError('KGW_QUEUE_FULL', 'the produce queue is full; retry shortly', {

@@ -10,7 +10,7 @@ export interface EndOffsetsOptions {
   readonly timeoutMs: number;
   /** How old an observed end offset may be and still serve as a lower bound. */
   readonly maxAgeMs: number;
-  /** Partitions remembered; the least recently observed is forgotten first. */
+  /** Partitions remembered; the one first seen is forgotten first. */
   readonly maxEntries: number;
   readonly now?: () => number;
 }
@@ -24,6 +24,7 @@ export interface EndOffsetsOptions {
  */
 export class EndOffsets {
   readonly #options: EndOffsetsOptions;
+  /** Insertion order: the first-seen partition is forgotten first. */
   readonly #seen = new Map<string, { offset: number; at: number }>();
   readonly #querying = new Map<string, Promise<number>>();
 
@@ -40,8 +41,13 @@ export class EndOffsets {
     const key = `${topic}\u0000${partition}`;
     const at = this.#now();
     const prior = this.#seen.get(key);
-    this.#seen.delete(key);
-    this.#seen.set(key, { offset: Math.max(nextOffset, prior?.offset ?? 0), at });
+    if (prior) {
+      // Called for every delivered record: update in place, no allocation.
+      if (nextOffset > prior.offset) prior.offset = nextOffset;
+      prior.at = at;
+      return;
+    }
+    this.#seen.set(key, { offset: nextOffset, at });
     if (this.#seen.size > this.#options.maxEntries) {
       const oldest = this.#seen.keys().next().value;
       if (oldest !== undefined) this.#seen.delete(oldest);
