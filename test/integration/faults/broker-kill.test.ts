@@ -141,18 +141,21 @@ async function readAll(brokers: string, topic: string): Promise<Map<number, numb
   );
   const found = new Map<number, number>();
   try {
-    // A broker was just killed: the client may report it gone before it settles; ask again.
-    const highs = await eventually(() =>
-      Promise.all(
-        [0, 1].map(
-          (partition) =>
-            new Promise<number>((resolve, reject) =>
-              consumer.queryWatermarkOffsets(topic, partition, 10_000, (err, marks) =>
-                err ? reject(err) : resolve(marks.highOffset),
+    // A broker was just killed: until the controller fences it (broker.session.timeout.ms, 9 s)
+    // it is still named leader, and a query times out; ask again, briefly, for up to a minute.
+    const highs = await eventually(
+      () =>
+        Promise.all(
+          [0, 1].map(
+            (partition) =>
+              new Promise<number>((resolve, reject) =>
+                consumer.queryWatermarkOffsets(topic, partition, 3000, (err, marks) =>
+                  err ? reject(err) : resolve(marks.highOffset),
+                ),
               ),
-            ),
+          ),
         ),
-      ),
+      { timeoutMs: 60_000, intervalMs: 500 },
     );
     consumer.assign([0, 1].map((partition) => ({ topic, partition, offset: 0 })));
     consumer.setDefaultConsumeTimeout(500);
