@@ -14,6 +14,8 @@ import { OpenStreams } from './grpc/open-streams.js';
 import { GrpcServer } from './grpc/server.js';
 import { buildConsumePath } from './core/consume/consume-path.js';
 import { KafkaMetadataClient } from './kafka/metadata-client.js';
+import { redisConnection, redisSecurityOptions } from './store/redis-connection.js';
+import { kafkaSecurity } from './kafka/client-security.js';
 import {
   DELIVERY_MODES,
   KafkaProducer,
@@ -90,8 +92,10 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     metrics.produceQueueLimitBytes.set({ delivery }, config.produceQueueMaxBytes);
   }
 
+  const redisConn = redisConnection(config);
   const redis = new RedisClient({
-    url: config.redisUrl,
+    url: redisConn.url,
+    security: redisSecurityOptions(redisConn),
     logger,
     commandTimeoutMs: config.readyTimeoutMs,
     onCommand: (command, seconds, ok) => {
@@ -103,6 +107,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     brokers: config.kafkaBrokers,
     clientId: config.kafkaClientId,
     logger,
+    security: kafkaSecurity(config),
   });
   const metadataCache = new TopicMetadataCache({
     client: kafkaMetadata,

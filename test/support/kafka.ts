@@ -64,6 +64,10 @@ export async function createTopic(
     config?: Record<string, string>;
     /** Another cluster than the shared test stack (a test's private stack). */
     brokers?: string;
+    /** librdkafka properties for that cluster, e.g. its security settings. */
+    clientConfig?: Record<string, string>;
+    /** false: return once created, without waiting to see it in metadata (ACLs may hide it). */
+    awaitMetadata?: boolean;
   } = {},
 ): Promise<string> {
   const { partitions = 1, replicationFactor = 1, prefix = 'test', config } = options;
@@ -72,6 +76,7 @@ export async function createTopic(
   const admin = Kafka.AdminClient.create({
     'metadata.broker.list': bootstrap,
     'client.id': 'kgw-test-admin',
+    ...options.clientConfig,
   });
   try {
     await new Promise<void>((resolve, reject) =>
@@ -89,9 +94,11 @@ export async function createTopic(
   } finally {
     admin.disconnect();
   }
+  if (options.awaitMetadata === false) return topic;
   const producer = await connectProducer({
     'client.id': 'kgw-test-metadata',
     'metadata.broker.list': bootstrap,
+    ...options.clientConfig,
   });
   await eventually(
     () =>

@@ -11,6 +11,8 @@ export const STACK_SCRIPT = join(REPO_ROOT, 'deploy', 'local', 'stack');
 export interface StackEnv {
   readonly kafkaBrokers: string;
   readonly redisUrl: string;
+  /** Every variable printed, e.g. the security settings of `up --secure`. */
+  readonly vars: Readonly<Record<string, string>>;
 }
 
 /** Runs `deploy/local/stack <args>` against one run directory. */
@@ -34,5 +36,5 @@ export function parseStackEnv(stdout: string): StackEnv {
   const redisUrl = vars.get('REDIS_URL');
   if (!kafkaBrokers || !redisUrl)
     throw new Error(`stack printed no KAFKA_BROKERS/REDIS_URL:\n${stdout}`);
-  return { kafkaBrokers, redisUrl };
+  return { kafkaBrokers, redisUrl, vars: Object.fromEntries(vars) };
 }

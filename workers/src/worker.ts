@@ -1,6 +1,8 @@
 import type { Config } from '../../gateway/src/config/schema.js';
 import { buildConsumePath } from '../../gateway/src/core/consume/consume-path.js';
 import { KafkaMetadataClient } from '../../gateway/src/kafka/metadata-client.js';
+import { kafkaSecurity } from '../../gateway/src/kafka/client-security.js';
+import { redisConnection, redisSecurityOptions } from '../../gateway/src/store/redis-connection.js';
 import { KafkaProducer, producerSettings } from '../../gateway/src/kafka/producer.js';
 import { TopicMetadataCache } from '../../gateway/src/kafka/topic-metadata-cache.js';
 import type { Logger } from '../../gateway/src/observability/logger.js';
@@ -20,8 +22,10 @@ export function buildWorker(
   intervalMs = 1000,
   groupFilter?: (group: string) => boolean,
 ): Worker {
+  const redisConn = redisConnection(config);
   const redis = new RedisClient({
-    url: config.redisUrl,
+    url: redisConn.url,
+    security: redisSecurityOptions(redisConn),
     logger,
     commandTimeoutMs: config.readyTimeoutMs,
   });
@@ -29,6 +33,7 @@ export function buildWorker(
     brokers: config.kafkaBrokers,
     clientId: `${config.kafkaClientId}-worker`,
     logger,
+    security: kafkaSecurity(config),
   });
   const metadata = new TopicMetadataCache({
     client: metadataClient,

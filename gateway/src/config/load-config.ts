@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { GatewayError } from '../errors.js';
 import { SETTINGS, TOOLING_VARIABLES, type Config, type Setting } from './schema.js';
 
@@ -40,7 +41,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       `KGW_REQUEST_TIMEOUT_MS (${values.requestTimeoutMs}) must exceed KGW_PRODUCE_TIMEOUT_MS (${values.produceTimeoutMs}) so a delivery report always arrives before the request's deadline`,
     );
   }
-  problems.push(...authProblems(values));
+  problems.push(...authProblems(values), ...connectionProblems(values));
   if (problems.length > 0) {
     throw new GatewayError('KGW_CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, {
       details: { problems },
@@ -75,6 +76,73 @@ function authProblems(values: Record<string, unknown>): string[] {
     );
   return problems;
 }
+
+/** Kafka and Redis security settings that only make sense together, and files that must be readable. */
+function connectionProblems(values: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const protocol = String(values.kafkaSecurityProtocol ?? 'plaintext');
+  const tls = protocol === 'ssl' || protocol === 'sasl_ssl';
+  const sasl = protocol.startsWith('sasl_');
+  const mechanism = String(values.kafkaSaslMechanism ?? '');
+  const set = (key: string): boolean => Boolean(values[key]);
+  if (!tls) {
+    for (const [key, env] of [
+      ['kafkaSslCaFile', 'KGW_KAFKA_SSL_CA_FILE'],
+      ['kafkaSslCertFile', 'KGW_KAFKA_SSL_CERT_FILE'],
+      ['kafkaSslKeyFile', 'KGW_KAFKA_SSL_KEY_FILE'],
+    ] as const)
+      if (set(key)) problems.push(`${env} needs KGW_KAFKA_SECURITY_PROTOCOL=ssl or sasl_ssl`);
+  }
+  if (set('kafkaSslCertFile') !== set('kafkaSslKeyFile'))
+    problems.push('KGW_KAFKA_SSL_CERT_FILE and KGW_KAFKA_SSL_KEY_FILE go together');
+  if (set('kafkaSslKeyPasswordFile') && !set('kafkaSslKeyFile'))
+    problems.push('KGW_KAFKA_SSL_KEY_PASSWORD_FILE needs KGW_KAFKA_SSL_KEY_FILE');
+  if (sasl && !mechanism)
+    problems.push(`KGW_KAFKA_SECURITY_PROTOCOL=${protocol}: set KGW_KAFKA_SASL_MECHANISM`);
+  if (!sasl && mechanism)
+    problems.push(
+      'KGW_KAFKA_SASL_MECHANISM needs KGW_KAFKA_SECURITY_PROTOCOL=sasl_ssl or sasl_plaintext',
+    );
+  if (sasl && mechanism) {
+    if (!set('kafkaSaslUsername')) problems.push(`SASL ${mechanism}: set KGW_KAFKA_SASL_USERNAME`);
+    if (set('kafkaSaslPassword') === set('kafkaSaslPasswordFile'))
+      problems.push(
+        `SASL ${mechanism}: set one of KGW_KAFKA_SASL_PASSWORD or KGW_KAFKA_SASL_PASSWORD_FILE`,
+      );
+  }
+  const rediss = String(values.redisUrl ?? '').startsWith('rediss:');
+  for (const [key, env] of [
+    ['redisTlsCaFile', 'KGW_REDIS_TLS_CA_FILE'],
+    ['redisTlsCertFile', 'KGW_REDIS_TLS_CERT_FILE'],
+    ['redisTlsKeyFile', 'KGW_REDIS_TLS_KEY_FILE'],
+  ] as const)
+    if (set(key) && !rediss) problems.push(`${env} needs a rediss:// REDIS_URL`);
+  if (set('redisTlsCertFile') !== set('redisTlsKeyFile'))
+    problems.push('KGW_REDIS_TLS_CERT_FILE and KGW_REDIS_TLS_KEY_FILE go together');
+  for (const [key, env] of FILE_SETTINGS) {
+    const path = values[key];
+    if (typeof path !== 'string' || path === '') continue;
+    try {
+      accessSync(path, constants.R_OK);
+    } catch {
+      problems.push(`${env}: cannot read '${path}'`);
+    }
+  }
+  return problems;
+}
+
+/** Settings naming files the gateway reads at boot (or watches); each must be readable. */
+const FILE_SETTINGS = [
+  ['kafkaSslCaFile', 'KGW_KAFKA_SSL_CA_FILE'],
+  ['kafkaSslCertFile', 'KGW_KAFKA_SSL_CERT_FILE'],
+  ['kafkaSslKeyFile', 'KGW_KAFKA_SSL_KEY_FILE'],
+  ['kafkaSslKeyPasswordFile', 'KGW_KAFKA_SSL_KEY_PASSWORD_FILE'],
+  ['kafkaSaslPasswordFile', 'KGW_KAFKA_SASL_PASSWORD_FILE'],
+  ['redisPasswordFile', 'KGW_REDIS_PASSWORD_FILE'],
+  ['redisTlsCaFile', 'KGW_REDIS_TLS_CA_FILE'],
+  ['redisTlsCertFile', 'KGW_REDIS_TLS_CERT_FILE'],
+  ['redisTlsKeyFile', 'KGW_REDIS_TLS_KEY_FILE'],
+] as const;
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);

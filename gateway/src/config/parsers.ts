@@ -21,6 +21,17 @@ export function oneOf<const T extends string>(values: readonly T[]): Parser<T> {
   };
 }
 
+/** Empty (not set), or one of `values`. */
+export function optionalOneOf<const T extends string>(values: readonly T[]): Parser<T | ''> {
+  return (raw) => {
+    const value = raw.trim();
+    if (value === '') return '';
+    if (!values.includes(value as T))
+      throw new Error(`'${raw}' is not one of ${values.join(', ')}`);
+    return value as T;
+  };
+}
+
 export const nonEmpty: Parser<string> = (raw) => {
   const value = raw.trim();
   if (value === '') throw new Error('must not be empty');

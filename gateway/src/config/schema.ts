@@ -7,6 +7,7 @@ import {
   nonEmpty,
   oneOf,
   optional,
+  optionalOneOf,
   port,
   redisUrl,
   someOf,
@@ -32,6 +33,9 @@ function setting<T>(
 ): Setting<T> {
   return { env, default: def, doc, parse };
 }
+
+export const KAFKA_SECURITY_PROTOCOLS = ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'] as const;
+export const KAFKA_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -64,6 +68,85 @@ export const SETTINGS = {
     'redis://127.0.0.1:6379',
     'Redis URL (redis:// or rediss://).',
     redisUrl,
+  ),
+  kafkaSecurityProtocol: setting(
+    'KGW_KAFKA_SECURITY_PROTOCOL',
+    'plaintext',
+    `How the gateway talks to Kafka: ${KAFKA_SECURITY_PROTOCOLS.join(', ')}.`,
+    oneOf(KAFKA_SECURITY_PROTOCOLS),
+  ),
+  kafkaSslCaFile: setting(
+    'KGW_KAFKA_SSL_CA_FILE',
+    '',
+    "PEM CA bundle the brokers' certificates must chain to (ssl, sasl_ssl); empty: the system's CAs.",
+    optional,
+  ),
+  kafkaSslCertFile: setting(
+    'KGW_KAFKA_SSL_CERT_FILE',
+    '',
+    'PEM client certificate presented to Kafka (with KGW_KAFKA_SSL_KEY_FILE); empty: none.',
+    optional,
+  ),
+  kafkaSslKeyFile: setting(
+    'KGW_KAFKA_SSL_KEY_FILE',
+    '',
+    'PEM private key of KGW_KAFKA_SSL_CERT_FILE.',
+    optional,
+  ),
+  kafkaSslKeyPasswordFile: setting(
+    'KGW_KAFKA_SSL_KEY_PASSWORD_FILE',
+    '',
+    'File holding the password of an encrypted KGW_KAFKA_SSL_KEY_FILE.',
+    optional,
+  ),
+  kafkaSslVerifyHostname: setting(
+    'KGW_KAFKA_SSL_VERIFY_HOSTNAME',
+    'true',
+    "Check that a broker's certificate names the host the gateway dialled.",
+    boolean,
+  ),
+  kafkaSaslMechanism: setting(
+    'KGW_KAFKA_SASL_MECHANISM',
+    '',
+    `SASL mechanism (sasl_plaintext, sasl_ssl): ${KAFKA_SASL_MECHANISMS.join(', ')}.`,
+    optionalOneOf(KAFKA_SASL_MECHANISMS),
+  ),
+  kafkaSaslUsername: setting('KGW_KAFKA_SASL_USERNAME', '', 'SASL user name.', optional),
+  kafkaSaslPassword: setting(
+    'KGW_KAFKA_SASL_PASSWORD',
+    '',
+    'SASL password (prefer KGW_KAFKA_SASL_PASSWORD_FILE); never logged.',
+    optional,
+  ),
+  kafkaSaslPasswordFile: setting(
+    'KGW_KAFKA_SASL_PASSWORD_FILE',
+    '',
+    'File holding the SASL password, read at boot.',
+    optional,
+  ),
+  redisPasswordFile: setting(
+    'KGW_REDIS_PASSWORD_FILE',
+    '',
+    "File holding the Redis password (overrides one in REDIS_URL; the URL's user name is kept).",
+    optional,
+  ),
+  redisTlsCaFile: setting(
+    'KGW_REDIS_TLS_CA_FILE',
+    '',
+    "PEM CA bundle Redis's certificate must chain to (rediss:// only); empty: the system's CAs.",
+    optional,
+  ),
+  redisTlsCertFile: setting(
+    'KGW_REDIS_TLS_CERT_FILE',
+    '',
+    'PEM client certificate presented to Redis (with KGW_REDIS_TLS_KEY_FILE).',
+    optional,
+  ),
+  redisTlsKeyFile: setting(
+    'KGW_REDIS_TLS_KEY_FILE',
+    '',
+    'PEM private key of KGW_REDIS_TLS_CERT_FILE.',
+    optional,
   ),
   logLevel: setting(
     'KGW_LOG_LEVEL',

@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { brokerTlsOptions, type KafkaSecurity } from './client-security.js';
 import { BrokerConnection } from './protocol/broker-connection.js';
 import {
   DESCRIBE_GROUPS,
@@ -66,6 +67,7 @@ export interface GroupCoordinatorOptions {
   readonly clientId: string;
   readonly timeoutMs: number;
   readonly logger: Logger;
+  readonly security?: KafkaSecurity;
 }
 
 /** A black-holed broker must not eat a whole call's budget before the next one is tried. */
@@ -322,11 +324,16 @@ export class GroupCoordinatorClient {
     if (this.#closed) throw new GatewayError('KGW_SHUTTING_DOWN', 'the client is closed');
     let connection = this.#connections.get(address);
     if (!connection) {
+      const { host, port } = splitAddress(address);
+      const { tls, sasl } = this.#options.security ?? {};
       connection = new BrokerConnection({
-        ...splitAddress(address),
+        host,
+        port,
         clientId: this.#options.clientId,
         connectTimeoutMs: CONNECT_TIMEOUT_MS,
         logger: this.#log,
+        ...(tls ? { tls: brokerTlsOptions(tls, host) } : {}),
+        ...(sasl ? { sasl } : {}),
       });
       this.#connections.set(address, connection);
     }

@@ -1,6 +1,8 @@
 import Kafka from 'node-rdkafka';
 import type { Logger } from '../observability/logger.js';
+import { librdkafkaSecurity, type KafkaSecurity } from './client-security.js';
 import { LazyConnection } from './lazy-connection.js';
+import { GatewayError } from '../errors.js';
 import { translateKafkaError } from './translate-error.js';
 import { disconnectWithin } from './disconnect.js';
 
@@ -27,6 +29,11 @@ export interface ClusterMetadata {
   readonly topics: readonly TopicInfo[];
 }
 
+/** How long a broker connection failure librdkafka logged explains a failing request. */
+const BROKER_FAILURE_TTL_MS = 60_000;
+/** librdkafka logs why a broker connection failed at severity 3 (error) with facility FAIL. */
+const FAIL_SEVERITY = 4;
+
 /** Pass to fetch() to list every topic. */
 export const ALL_TOPICS = Symbol('all topics');
 
@@ -34,6 +41,7 @@ export interface MetadataClientOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly logger: Logger;
+  readonly security?: KafkaSecurity;
 }
 
 /**
@@ -46,6 +54,7 @@ export class KafkaMetadataClient {
   readonly #logger: Logger;
   readonly #connection: LazyConnection;
   #closed = false;
+  #brokerFailure: { message: string; at: number } | undefined;
 
   constructor(options: MetadataClientOptions) {
     this.#logger = options.logger.child({ component: 'kafka-metadata' });
@@ -56,9 +65,18 @@ export class KafkaMetadataClient {
       'reconnect.backoff.max.ms': 2000,
       // Without this librdkafka retries an unreachable bootstrap forever in the background.
       'topic.metadata.refresh.interval.ms': 30_000,
+      ...librdkafkaSecurity(options.security),
     });
     this.#client.on('event.error', (err) => {
       this.#logger.debug({ err }, 'librdkafka reported an error');
+    });
+    // A refused login or an untrusted certificate reaches us only as a log line (no error
+    // event before the connect attempt gives up): keep the latest for the failure's message.
+    this.#client.on('event.log', (line: { severity: number; fac: string; message: string }) => {
+      if (line.fac !== 'FAIL' || line.severity > FAIL_SEVERITY) return;
+      const message = line.message.replace(/^\[thrd:[^\]]*\]: /, '');
+      if (!this.#brokerFailure) this.#logger.warn({ reason: message }, 'Kafka connection failed');
+      this.#brokerFailure = { message, at: Date.now() };
     });
     this.#connection = new LazyConnection(this.#client);
   }
@@ -69,6 +87,28 @@ export class KafkaMetadataClient {
    */
   async fetch(timeoutMs: number, topic?: string | typeof ALL_TOPICS): Promise<ClusterMetadata> {
     if (this.#closed) throw translateKafkaError(new Error('client closed'), 'read metadata');
+    try {
+      return await this.#fetch(timeoutMs, topic);
+    } catch (err) {
+      throw this.#explained(err);
+    }
+  }
+
+  /**
+   * A refused login or TLS handshake shows up as a timeout or a transport
+   * error on the request; the broker failure librdkafka logged says what is
+   * wrong (wrong password, untrusted certificate), so it is added.
+   */
+  #explained(err: unknown): unknown {
+    const failure = this.#brokerFailure;
+    if (!failure || Date.now() - failure.at > BROKER_FAILURE_TTL_MS) return err;
+    const base = err instanceof GatewayError ? err : translateKafkaError(err, 'read metadata');
+    return new GatewayError(base.code, `${base.message}; last broker failure: ${failure.message}`, {
+      cause: err,
+    });
+  }
+
+  async #fetch(timeoutMs: number, topic?: string | typeof ALL_TOPICS): Promise<ClusterMetadata> {
     await this.#connection.ensure(timeoutMs);
     const raw = await new Promise<Kafka.Metadata>((resolve, reject) => {
       this.#client.getMetadata(
@@ -76,7 +116,14 @@ export class KafkaMetadataClient {
           ? { timeout: timeoutMs, allTopics: true }
           : // Only the named topic (or just the brokers), never the whole cluster by accident.
             { timeout: timeoutMs, allTopics: false, ...(topic === undefined ? {} : { topic }) },
-        (err, data) => (err ? reject(translateKafkaError(err, 'read metadata')) : resolve(data)),
+        (err, data) => {
+          if (err) {
+            reject(translateKafkaError(err, 'read metadata'));
+            return;
+          }
+          this.#brokerFailure = undefined;
+          resolve(data);
+        },
       );
     });
     return {

@@ -2,6 +2,7 @@ import Kafka from 'node-rdkafka';
 import type { Config } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { kafkaSecurity, librdkafkaSecurity, type KafkaSecurity } from './client-security.js';
 import { LazyConnection } from './lazy-connection.js';
 import { translateProduceError } from './translate-error.js';
 import { disconnectWithin } from './disconnect.js';
@@ -38,6 +39,7 @@ export interface ProducerOptions {
   readonly queueMaxMessages: number;
   readonly queueMaxBytes: number;
   readonly maxRecordBytes: number;
+  readonly security?: KafkaSecurity;
   /** librdkafka statistics JSON, every statsIntervalMs (0: off). */
   readonly onStats?: (json: string) => void;
   readonly statsIntervalMs?: number;
@@ -54,9 +56,11 @@ export function producerSettings(
   | 'queueMaxMessages'
   | 'queueMaxBytes'
   | 'maxRecordBytes'
+  | 'security'
 > {
   return {
     brokers: config.kafkaBrokers,
+    security: kafkaSecurity(config),
     deliveryTimeoutMs: config.produceTimeoutMs,
     lingerMs: config.producerLingerMs,
     queueMaxMessages: config.produceQueueMaxMessages,
@@ -119,6 +123,7 @@ export class KafkaProducer {
         'socket.keepalive.enable': true,
         'socket.connection.setup.timeout.ms': 5000,
         'reconnect.backoff.max.ms': 2000,
+        ...librdkafkaSecurity(options.security),
         ...(options.onStats ? { 'statistics.interval.ms': options.statsIntervalMs ?? 15_000 } : {}),
       },
       {

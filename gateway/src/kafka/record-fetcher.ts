@@ -1,5 +1,6 @@
 import Kafka from 'node-rdkafka';
 import type { Logger } from '../observability/logger.js';
+import { librdkafkaSecurity, type KafkaSecurity } from './client-security.js';
 import { LazyConnection } from './lazy-connection.js';
 import { translateKafkaError } from './translate-error.js';
 import { disconnectWithin } from './disconnect.js';
@@ -20,6 +21,7 @@ export interface RecordFetcherOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly logger: Logger;
+  readonly security?: KafkaSecurity;
   /** Kafka consumers shared by every session of this process. */
   readonly poolSize: number;
   /** Bytes of records kept for fan-out to several groups and for redelivery. */
@@ -73,6 +75,7 @@ export class RecordFetcher {
           'fetch.wait.max.ms': 100,
           'queued.max.messages.kbytes': 8192,
           'socket.connection.setup.timeout.ms': 5000,
+          ...librdkafkaSecurity(options.security),
           ...(options.rack ? { 'client.rack': options.rack } : {}),
           ...(options.onBrokerStats ? { 'statistics.interval.ms': 1000 } : {}),
         },

@@ -1,14 +1,17 @@
 import Kafka from 'node-rdkafka';
+import { librdkafkaSecurity, type KafkaSecurity } from './client-security.js';
 import { translateKafkaError } from './translate-error.js';
 
 /** Creates topics (dead-letter topics) with the broker's default replication. */
 export class TopicAdmin {
   readonly #brokers: readonly string[];
   readonly #clientId: string;
+  readonly #security: KafkaSecurity | undefined;
 
-  constructor(brokers: readonly string[], clientId: string) {
+  constructor(brokers: readonly string[], clientId: string, security?: KafkaSecurity) {
     this.#brokers = brokers;
     this.#clientId = clientId;
+    this.#security = security;
   }
 
   /** Creates the topic; an existing one is fine. */
@@ -16,6 +19,7 @@ export class TopicAdmin {
     const admin = Kafka.AdminClient.create({
       'metadata.broker.list': this.#brokers.join(','),
       'client.id': `${this.#clientId}-admin`,
+      ...librdkafkaSecurity(this.#security),
     });
     try {
       await new Promise<void>((resolve, reject) =>

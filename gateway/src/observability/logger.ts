@@ -11,6 +11,9 @@ export const REDACT_PATHS = [
   '*.password',
   '*.secret',
   'redisUrl',
+  'kafkaSaslPassword',
+  '*.keyPassword',
+  'req.headers["x-api-key"]',
 ] as const;
 
 /** The root logger; everything else uses children of it. */

@@ -1,9 +1,11 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 
 export interface RedisClientOptions {
   readonly url: string;
+  /** TLS material (CA, client certificate) for a rediss:// URL; see redis-connection.ts. */
+  readonly security?: Pick<RedisOptions, 'tls'>;
   readonly logger: Logger;
   /** Deadline for any single command, in ms. */
   readonly commandTimeoutMs: number;
@@ -20,6 +22,8 @@ export class RedisClient {
   readonly redis: Redis;
   readonly #logger: Logger;
   #closed = false;
+  /** Why the connection last failed (refused password, untrusted certificate…), for /readyz. */
+  #lastError: string | undefined;
 
   constructor(options: RedisClientOptions) {
     this.#logger = options.logger.child({ component: 'redis' });
@@ -30,14 +34,17 @@ export class RedisClient {
       commandTimeout: options.commandTimeoutMs,
       maxRetriesPerRequest: 1,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      ...options.security,
     });
     if (options.onCommand) instrument(this.redis, options.onCommand);
     let wasUp = false;
     this.redis.on('ready', () => {
       wasUp = true;
+      this.#lastError = undefined;
       this.#logger.info('redis connected');
     });
     this.redis.on('error', (err) => {
+      this.#lastError = err.message;
       // ioredis emits every failed reconnect; log the first one per outage only.
       if (wasUp) this.#logger.warn({ err }, 'redis connection lost');
       wasUp = false;
@@ -74,7 +81,8 @@ export class RedisClient {
     try {
       await this.redis.ping();
     } catch (err) {
-      throw new GatewayError('KGW_REDIS_UNAVAILABLE', 'Redis did not answer PING', {
+      const why = this.#lastError ? ` (connection: ${this.#lastError})` : '';
+      throw new GatewayError('KGW_REDIS_UNAVAILABLE', `Redis did not answer PING${why}`, {
         cause: err,
       });
     }

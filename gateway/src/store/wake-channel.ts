@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
 import { consumerKeys } from './consumer-keys.js';
 
@@ -15,13 +15,14 @@ export class WakeChannel {
   readonly #listeners = new Map<string, Set<WakeListener>>();
   readonly #logger: Logger;
 
-  constructor(url: string, logger: Logger) {
+  constructor(url: string, logger: Logger, security?: Pick<RedisOptions, 'tls'>) {
     this.#logger = logger.child({ component: 'wake-channel' });
     this.#subscriber = new Redis(url, {
       lazyConnect: true,
       connectTimeout: 2000,
       maxRetriesPerRequest: null,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      ...security,
     });
     this.#subscriber.on('error', (err) => this.#logger.debug({ err }, 'wake channel error'));
     this.#subscriber.on('message', (channel: string, message: string) =>

@@ -26,6 +26,7 @@ export async function openStack(
     return {
       kafkaBrokers: KAFKA_BROKERS,
       redisUrl: REDIS_URL,
+      vars: { KAFKA_BROKERS, REDIS_URL },
       origin: 'environment',
       kafkaPid: undefined,
     };

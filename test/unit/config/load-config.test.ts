@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../gateway/src/config/load-config.js';
 import { GatewayError } from '../../../gateway/src/errors.js';
@@ -20,6 +21,20 @@ describe('loadConfig', () => {
       grpcPort: 9090,
       kafkaBrokers: ['127.0.0.1:9092'],
       redisUrl: 'redis://127.0.0.1:6379',
+      kafkaSecurityProtocol: 'plaintext',
+      kafkaSslCaFile: '',
+      kafkaSslCertFile: '',
+      kafkaSslKeyFile: '',
+      kafkaSslKeyPasswordFile: '',
+      kafkaSslVerifyHostname: true,
+      kafkaSaslMechanism: '',
+      kafkaSaslUsername: '',
+      kafkaSaslPassword: '',
+      kafkaSaslPasswordFile: '',
+      redisPasswordFile: '',
+      redisTlsCaFile: '',
+      redisTlsCertFile: '',
+      redisTlsKeyFile: '',
       logLevel: 'info',
       kafkaClientId: 'kafka-gateway',
       readyTimeoutMs: 2000,
@@ -176,5 +191,51 @@ describe('loadConfig', () => {
       loadConfig({ KGW_HTTP_HOST: '10.0.0.5', KGW_AUTH: 'jwt', KGW_AUTH_JWKS: 'keys.json' })
         .authMethods,
     ).toEqual(['jwt']);
+  });
+
+  it('checks Kafka and Redis security settings together, and that their files are readable', () => {
+    const file = fileURLToPath(import.meta.url); // any readable file
+    const sasl = {
+      KGW_KAFKA_SECURITY_PROTOCOL: 'sasl_ssl',
+      KGW_KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+    };
+    expect(() => loadConfig({ KGW_KAFKA_SECURITY_PROTOCOL: 'sasl_ssl' })).toThrow(
+      /set KGW_KAFKA_SASL_MECHANISM/,
+    );
+    expect(() => loadConfig({ KGW_KAFKA_SASL_MECHANISM: 'PLAIN' })).toThrow(
+      /KGW_KAFKA_SASL_MECHANISM needs KGW_KAFKA_SECURITY_PROTOCOL/,
+    );
+    expect(() => loadConfig({ KGW_KAFKA_SASL_MECHANISM: 'GSSAPI' })).toThrow(
+      /'GSSAPI' is not one of/,
+    );
+    expect(() => loadConfig(sasl)).toThrow(/set KGW_KAFKA_SASL_USERNAME/);
+    expect(() => loadConfig({ ...sasl, KGW_KAFKA_SASL_USERNAME: 'u' })).toThrow(
+      /set one of KGW_KAFKA_SASL_PASSWORD or KGW_KAFKA_SASL_PASSWORD_FILE/,
+    );
+    expect(() =>
+      loadConfig({
+        ...sasl,
+        KGW_KAFKA_SASL_USERNAME: 'u',
+        KGW_KAFKA_SASL_PASSWORD_FILE: '/nonexistent/pw',
+      }),
+    ).toThrow(/KGW_KAFKA_SASL_PASSWORD_FILE: cannot read '\/nonexistent\/pw'/);
+    expect(() => loadConfig({ KGW_KAFKA_SSL_CA_FILE: file })).toThrow(
+      /KGW_KAFKA_SSL_CA_FILE needs KGW_KAFKA_SECURITY_PROTOCOL=ssl or sasl_ssl/,
+    );
+    expect(() =>
+      loadConfig({ KGW_KAFKA_SECURITY_PROTOCOL: 'ssl', KGW_KAFKA_SSL_CERT_FILE: file }),
+    ).toThrow(/KGW_KAFKA_SSL_CERT_FILE and KGW_KAFKA_SSL_KEY_FILE go together/);
+    expect(() => loadConfig({ KGW_REDIS_TLS_CA_FILE: file })).toThrow(
+      /needs a rediss:\/\/ REDIS_URL/,
+    );
+    const ok = loadConfig({
+      ...sasl,
+      KGW_KAFKA_SASL_USERNAME: 'u',
+      KGW_KAFKA_SASL_PASSWORD_FILE: file,
+      KGW_KAFKA_SSL_CA_FILE: file,
+      REDIS_URL: 'rediss://u@127.0.0.1:6380',
+      KGW_REDIS_TLS_CA_FILE: file,
+    });
+    expect(ok.kafkaSaslMechanism).toBe('SCRAM-SHA-512');
   });
 });

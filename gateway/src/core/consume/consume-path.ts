@@ -2,6 +2,8 @@ import type { Access } from '../../auth/access.js';
 import type { Config } from '../../config/schema.js';
 import { GroupCoordinatorClient } from '../../kafka/group-coordinator.js';
 import type { KafkaMetadataClient } from '../../kafka/metadata-client.js';
+import { kafkaSecurity } from '../../kafka/client-security.js';
+import { redisConnection, redisSecurityOptions } from '../../store/redis-connection.js';
 import type { KafkaProducer } from '../../kafka/producer.js';
 import { RecordFetcher } from '../../kafka/record-fetcher.js';
 import { TopicAdmin } from '../../kafka/topic-admin.js';
@@ -49,10 +51,12 @@ export function buildConsumePath(
   const sessions = new SessionStore(redis.redis);
   const ledger = new PartitionLedger(redis.redis);
   const kafkaTimeoutMs = config.readyTimeoutMs;
+  const security = kafkaSecurity(config);
   const fetcher = new RecordFetcher({
     brokers: config.kafkaBrokers,
     clientId: config.kafkaClientId,
     logger,
+    security,
     poolSize: config.fetchers,
     cacheMaxBytes: config.fetchCacheBytes,
     ...(config.clientRack ? { rack: config.clientRack } : {}),
@@ -70,6 +74,7 @@ export function buildConsumePath(
     clientId: `${config.kafkaClientId}-offsets`,
     timeoutMs: kafkaTimeoutMs * 2,
     logger,
+    security,
   });
   const committer = new GroupCommitter({
     ledger,
@@ -86,7 +91,8 @@ export function buildConsumePath(
         }
       : {}),
   });
-  const wake = new WakeChannel(config.redisUrl, logger);
+  const redisConn = redisConnection(config);
+  const wake = new WakeChannel(redisConn.url, logger, redisSecurityOptions(redisConn));
   // 50 ms: the longest a waiting long-poll takes to notice records produced elsewhere.
   const tail = new TailWatcher(kafkaMetadata, 50, logger);
   const onSkipped = metrics
@@ -99,7 +105,7 @@ export function buildConsumePath(
     producer,
     metadata: metadataCache,
     metadataClient: kafkaMetadata,
-    admin: new TopicAdmin(config.kafkaBrokers, config.kafkaClientId),
+    admin: new TopicAdmin(config.kafkaBrokers, config.kafkaClientId, security),
     logger,
     kafkaTimeoutMs,
     claimMs: config.produceTimeoutMs + kafkaTimeoutMs * 3,

@@ -1,4 +1,6 @@
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
+import type { KafkaSasl } from '../client-security.js';
 import type { Logger } from '../../observability/logger.js';
 import {
   API_VERSIONS,
@@ -7,9 +9,18 @@ import {
   type ApiSpec,
   type SupportedVersions,
 } from './api-versions.js';
-import { BrokerConnectionError, ProtocolError } from './errors.js';
+import { BrokerAuthenticationError, BrokerConnectionError, ProtocolError } from './errors.js';
 import { FrameSplitter, encodeRequest } from './framing.js';
 import type { ResponseReader } from './reader.js';
+import {
+  SASL_AUTHENTICATE,
+  SASL_HANDSHAKE,
+  decodeSaslAuthenticateResponse,
+  decodeSaslHandshakeResponse,
+  encodeSaslAuthenticateRequest,
+  encodeSaslHandshakeRequest,
+  saslConversation,
+} from './sasl.js';
 import type { RequestWriter } from './writer.js';
 
 export interface BrokerConnectionOptions {
@@ -19,6 +30,10 @@ export interface BrokerConnectionOptions {
   /** Bound on TCP connect plus the ApiVersions exchange, separate from request deadlines. */
   readonly connectTimeoutMs: number;
   readonly logger: Logger;
+  /** Speak TLS with these options (host, CA, client certificate…); plain TCP when absent. */
+  readonly tls?: ConnectionOptions;
+  /** Authenticate each connection with SASL after the ApiVersions exchange. */
+  readonly sasl?: KafkaSasl;
 }
 
 interface PendingRequest {
@@ -34,6 +49,9 @@ interface Session {
   readonly pending: Map<number, PendingRequest>;
   versions: SupportedVersions;
   broken: boolean;
+  /** Set once the broker's SASL session is about to expire: no new requests go to it. */
+  retiring: boolean;
+  expiry: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -77,13 +95,20 @@ export class BrokerConnection {
   #open(deadline: number): Promise<Session> {
     if (this.#closed) return Promise.reject(new BrokerConnectionError(this.address, 'closed'));
     if (this.#ready) return this.#ready;
-    const { host, port } = this.#options;
+    const { host, port, tls } = this.#options;
+    const socket = tls
+      ? connectTls({ ...tls, host, port })
+          .setNoDelay(true)
+          .setKeepAlive(true)
+      : connect({ host, port, noDelay: true, keepAlive: true });
     const session: Session = {
-      socket: connect({ host, port, noDelay: true, keepAlive: true }),
+      socket,
       splitter: new FrameSplitter(),
       pending: new Map(),
       versions: new Map(),
       broken: false,
+      retiring: false,
+      expiry: undefined,
     };
     session.socket.on('data', (chunk: Buffer) => this.#onData(session, chunk));
     session.socket.on('error', (err) =>
@@ -97,13 +122,17 @@ export class BrokerConnection {
     return this.#ready;
   }
 
-  /** Connects and learns the broker's API versions, both within the connect timeout. */
+  /**
+   * Connects (TLS included), learns the broker's API versions and
+   * authenticates, all within the connect timeout.
+   */
   async #handshake(session: Session, deadline: number): Promise<Session> {
     const openBy = Math.min(deadline, Date.now() + this.#options.connectTimeoutMs);
     try {
       await this.#connected(session.socket, openBy);
       const body = await this.#send(session, API_VERSIONS, 0, () => undefined, openBy);
       session.versions = decodeApiVersionsResponse(body);
+      if (this.#options.sasl) await this.#authenticate(session, this.#options.sasl, openBy);
     } catch (err) {
       this.#fail(
         session,
@@ -117,15 +146,89 @@ export class BrokerConnection {
     return session;
   }
 
+  /**
+   * SaslHandshake then SaslAuthenticate rounds until the mechanism is done. A
+   * session the broker will expire (KIP-368) is retired before then: new
+   * requests open a fresh connection while this one drains.
+   */
+  async #authenticate(session: Session, sasl: KafkaSasl, by: number): Promise<void> {
+    const handshake = decodeSaslHandshakeResponse(
+      await this.#send(
+        session,
+        SASL_HANDSHAKE,
+        pickVersion(SASL_HANDSHAKE, session.versions),
+        (w) => encodeSaslHandshakeRequest(w, sasl.mechanism),
+        by,
+      ),
+    );
+    if (handshake.errorCode !== 0) {
+      throw new BrokerAuthenticationError(
+        this.address,
+        `SASL mechanism ${sasl.mechanism} is not enabled on the broker (it offers ${handshake.mechanisms.join(', ') || 'none'})`,
+      );
+    }
+    const version = pickVersion(SASL_AUTHENTICATE, session.versions);
+    const conversation = saslConversation(sasl);
+    let message: Buffer | null = conversation.first;
+    let lifetimeMs = 0;
+    while (message) {
+      const bytes: Buffer = message;
+      const answer = decodeSaslAuthenticateResponse(
+        await this.#send(
+          session,
+          SASL_AUTHENTICATE,
+          version,
+          (w) => encodeSaslAuthenticateRequest(w, bytes),
+          by,
+        ),
+        version,
+      );
+      if (answer.errorCode !== 0) {
+        throw new BrokerAuthenticationError(
+          this.address,
+          `SASL ${sasl.mechanism} authentication of '${sasl.username}' failed: ${answer.errorMessage ?? `Kafka error code ${answer.errorCode}`}`,
+        );
+      }
+      lifetimeMs = answer.sessionLifetimeMs;
+      try {
+        message = await conversation.next(answer.authBytes);
+      } catch (err) {
+        throw new BrokerAuthenticationError(
+          this.address,
+          `SASL ${sasl.mechanism}: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+    }
+    if (lifetimeMs > 0) {
+      session.expiry = setTimeout(() => this.#retire(session), lifetimeMs * 0.8);
+      session.expiry.unref();
+    }
+  }
+
+  /** Stops routing requests to a session; it closes once its answers are in. */
+  #retire(session: Session): void {
+    session.retiring = true;
+    if (this.#session === session) {
+      this.#session = undefined;
+      this.#ready = undefined;
+    }
+    if (session.pending.size === 0) {
+      this.#fail(session, new BrokerConnectionError(this.address, 'SASL session expired'));
+    }
+  }
+
   #connected(socket: Socket, by: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const done = (err?: Error): void => {
         clearTimeout(timer);
-        socket.off('connect', onConnect).off('error', onError).off('close', onClose);
+        socket.off(connectEvent, onConnect).off('error', onError).off('close', onClose);
         if (err) reject(err);
         else resolve();
       };
       const onConnect = (): void => done();
+      // A TLS socket is usable once its handshake is done, not at TCP connect.
+      const connectEvent = this.#options.tls ? 'secureConnect' : 'connect';
       const onError = (err: Error): void =>
         done(new BrokerConnectionError(this.address, err.message, { cause: err }));
       const onClose = (): void =>
@@ -134,7 +237,7 @@ export class BrokerConnection {
         () => done(new BrokerConnectionError(this.address, 'connect timed out')),
         Math.max(0, by - Date.now()),
       );
-      socket.once('connect', onConnect).once('error', onError).once('close', onClose);
+      socket.once(connectEvent, onConnect).once('error', onError).once('close', onClose);
     });
   }
 
@@ -186,12 +289,16 @@ export class BrokerConnection {
       clearTimeout(pending.timer);
       pending.resolve(frame.body);
     }
+    if (session.retiring && session.pending.size === 0) {
+      this.#fail(session, new BrokerConnectionError(this.address, 'SASL session expired'));
+    }
   }
 
   /** Marks a session broken, rejects its requests and forgets it so the next request reconnects. */
   #fail(session: Session, err: BrokerConnectionError): void {
     if (session.broken) return;
     session.broken = true;
+    clearTimeout(session.expiry);
     session.socket.destroy();
     for (const pending of session.pending.values()) {
       clearTimeout(pending.timer);

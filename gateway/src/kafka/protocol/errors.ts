@@ -51,6 +51,17 @@ export class BrokerConnectionError extends Error {
   }
 }
 
+/** The broker refused our SASL credentials or mechanism: retrying cannot help. */
+export class BrokerAuthenticationError extends Error {
+  readonly address: string;
+
+  constructor(address: string, message: string, options: { cause?: unknown } = {}) {
+    super(`broker ${address}: ${message}`, { cause: options.cause });
+    this.name = 'BrokerAuthenticationError';
+    this.address = address;
+  }
+}
+
 /** The bytes do not fit the protocol (a bug on one side), or no API version is usable. */
 export class ProtocolError extends Error {
   constructor(message: string) {

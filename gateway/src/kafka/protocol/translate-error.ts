@@ -5,6 +5,7 @@
 
 import { GatewayError, isGatewayError } from '../../errors.js';
 import {
+  BrokerAuthenticationError,
   BrokerConnectionError,
   KafkaErrorCode,
   KafkaResponseError,
@@ -79,7 +80,7 @@ export function translateGroupError(err: unknown, group: string, action: string)
         );
     }
   }
-  if (err instanceof ProtocolError) {
+  if (err instanceof ProtocolError || err instanceof BrokerAuthenticationError) {
     return new GatewayError('KGW_KAFKA_UNAVAILABLE', `could not ${action}: ${err.message}`, {
       cause: err,
       details: { group },
