@@ -21,7 +21,7 @@ export const MAX_SUBSCRIPTION_TOPICS = 1000;
 export const MAX_ASSIGNMENT_PARTITIONS = 1000;
 
 export interface SessionServiceDeps {
-  /** When set: groups need consume, topics consume, an explicit dead-letter topic produce. */
+  /** When set: groups need consume, topics consume, dead-letter topics (explicit or `<topic>.dlq`) produce. */
   readonly access?: Access;
   readonly limits: { readonly maxSessionsPerGroup: number; readonly maxGroups: number };
   readonly sessions: SessionStore;
@@ -47,7 +47,15 @@ export class SessionService {
     const { name: _ignored, ...settings } = options;
     const { access } = this.#deps;
     access?.require('consume', 'group', group);
-    if (settings.deadLetterTopic) access?.require('produce', 'topic', settings.deadLetterTopic);
+    if (settings.deadLetterTopic) {
+      access?.require('produce', 'topic', settings.deadLetterTopic);
+      // The gateway never creates topics: a named dead-letter topic must exist now.
+      if ((await this.#deps.metadata.topic(settings.deadLetterTopic)) === null)
+        throw new GatewayError(
+          'KGW_DEAD_LETTER_TOPIC_NOT_FOUND',
+          `dead-letter topic '${settings.deadLetterTopic}' does not exist; create it first (the gateway never creates topics)`,
+        );
+    }
     const config: SessionConfig = {
       ...settings,
       group,
@@ -106,7 +114,7 @@ export class SessionService {
   }
 
   async subscribe(group: string, id: string, subscription: Subscription): Promise<void> {
-    await this.get(group, id);
+    const session = await this.get(group, id);
     if (subscription.kind === 'topics' && subscription.topics.length > MAX_SUBSCRIPTION_TOPICS)
       throw invalid(`a subscription names at most ${MAX_SUBSCRIPTION_TOPICS} topics`);
     if (
@@ -115,11 +123,18 @@ export class SessionService {
     )
       throw invalid(`an assignment holds at most ${MAX_ASSIGNMENT_PARTITIONS} partitions`);
     const { access } = this.#deps;
-    if (subscription.kind === 'topics')
-      for (const t of subscription.topics) access?.require('consume', 'topic', t);
-    if (subscription.kind === 'assigned')
-      for (const t of new Set(subscription.partitions.map((p) => p.topic)))
-        access?.require('consume', 'topic', t);
+    const named =
+      subscription.kind === 'topics'
+        ? subscription.topics
+        : subscription.kind === 'assigned'
+          ? [...new Set(subscription.partitions.map((p) => p.topic))]
+          : [];
+    for (const t of named) {
+      access?.require('consume', 'topic', t);
+      // Dead-lettering writes as the consumer's creator: the default `<topic>.dlq` is
+      // checked like an explicit dead-letter topic (that one was checked at creation).
+      if (session.deadLetterTopic === null) access?.require('produce', 'topic', `${t}.dlq`);
+    }
     const current = await this.#deps.sessions.subscription(group, id);
     // Confluent: subscribe and assign are exclusive until the current one is deleted.
     if (current !== null && (current.kind === 'assigned') !== (subscription.kind === 'assigned')) {
@@ -169,9 +184,14 @@ export class SessionService {
     await this.#deps.partitions.wake(group);
   }
 
-  /** The partitions a subscription reads now (topic metadata from the cache). */
+  /**
+   * The partitions a subscription reads now (topic metadata from the cache).
+   * A pattern reads only the topics the caller may consume and, for a session
+   * without an explicit dead-letter topic, whose `<topic>.dlq` it may produce to.
+   */
   async resolve(
     subscription: Subscription | null,
+    session?: Pick<SessionConfig, 'deadLetterTopic'>,
   ): Promise<{ manual: boolean; partitions: TopicPartition[] }> {
     if (!subscription) {
       throw new GatewayError(
@@ -181,14 +201,19 @@ export class SessionService {
     }
     if (subscription.kind === 'assigned')
       return { manual: true, partitions: [...subscription.partitions] };
+    const { access } = this.#deps;
     const topics =
       subscription.kind === 'topics'
         ? subscription.topics
-        : (this.#deps.access?.filter(
-            'consume',
-            'topic',
-            await this.#matching(subscription.pattern),
-          ) ?? (await this.#matching(subscription.pattern)));
+        : access
+          ? access
+              .filter('consume', 'topic', await this.#matching(subscription.pattern))
+              .filter(
+                (t) =>
+                  (session?.deadLetterTopic ?? null) !== null ||
+                  access.allowed('produce', 'topic', `${t}.dlq`),
+              )
+          : await this.#matching(subscription.pattern);
     const partitions: TopicPartition[] = [];
     for (const topic of topics) {
       const info = await this.#deps.metadata.topic(topic);

@@ -4,7 +4,6 @@ import { GroupCoordinatorClient } from '../../kafka/group-coordinator.js';
 import type { KafkaMetadataClient } from '../../kafka/metadata-client.js';
 import type { KafkaProducer } from '../../kafka/producer.js';
 import { RecordFetcher } from '../../kafka/record-fetcher.js';
-import { TopicAdmin } from '../../kafka/topic-admin.js';
 import type { TopicMetadataCache } from '../../kafka/topic-metadata-cache.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -99,7 +98,6 @@ export function buildConsumePath(
     producer,
     metadata: metadataCache,
     metadataClient: kafkaMetadata,
-    admin: new TopicAdmin(config.kafkaBrokers, config.kafkaClientId),
     logger,
     kafkaTimeoutMs,
     claimMs: config.produceTimeoutMs + kafkaTimeoutMs * 3,
