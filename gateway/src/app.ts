@@ -172,6 +172,10 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     timeoutMs: config.readyTimeoutMs,
   });
   const authenticator = buildAuthenticator(config, logger);
+  // Operator endpoints (/metrics, /openapi.json, gRPC reflection) need `admin` on the cluster.
+  const requireAdmin = access
+    ? () => access.require('admin', 'cluster', config.clusterId)
+    : undefined;
   const readiness = new Readiness({
     timeoutMs: config.readyTimeoutMs,
     probes: {
@@ -191,6 +195,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   const http = buildHttpServer({
     authenticator,
     quotas,
+    ...(requireAdmin ? { requireAdmin } : {}),
     ...(config.httpTlsCert
       ? {
           tls: {
@@ -246,6 +251,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
         : {}),
       authenticator,
       quotas,
+      ...(requireAdmin ? { requireAdmin } : {}),
       defaults: consumeDefaults,
       maxPollTimeoutMs: config.maxPollTimeoutMs,
       maxPollRecords: config.maxPollRecords,

@@ -1,9 +1,10 @@
 import { WatchedFile } from './watched-file.js';
 import type { Principal } from './principal.js';
 
-export const OPERATIONS = ['produce', 'consume', 'describe', 'commit'] as const;
+export const OPERATIONS = ['produce', 'consume', 'describe', 'commit', 'admin'] as const;
 export type Operation = (typeof OPERATIONS)[number];
-export type ResourceKind = 'topic' | 'group';
+/** `cluster`: the gateway itself (admin: /metrics, /openapi.json, gRPC reflection). */
+export type ResourceKind = 'topic' | 'group' | 'cluster';
 
 interface Rule {
   readonly effect: 'allow' | 'deny';
@@ -13,15 +14,18 @@ interface Rule {
   /** Exact names, or a prefix ending in `*`. */
   readonly topics?: readonly string[];
   readonly groups?: readonly string[];
+  /** true: the rule covers the gateway itself (the `admin` operation's only resource). */
+  readonly cluster?: boolean;
 }
 
 /**
  * Who may do what to which topic or consumer group, from a JSON policy file
  * (`{"rules":[…]}`), re-read when it changes. A deny rule wins over any
  * allow; nothing allowed is denied. Kafka's internal topics (`__*`) match
- * only rules that name them with the `__` prefix, never a bare `*`.
- * Without a policy file every principal may do everything except touch
- * internal topics.
+ * only rules that name them with the `__` prefix, never a bare `*`. The
+ * `admin` operation (operator endpoints) is on the cluster, which only
+ * rules with `"cluster": true` cover. Without a policy file every principal
+ * may do everything except touch internal topics.
  */
 export class Policy {
   readonly #file: WatchedFile<readonly Rule[]> | undefined;
@@ -39,8 +43,12 @@ export class Policy {
     for (const rule of this.#file.value) {
       if (!rule.principals.some((p) => namesPrincipal(p, principal))) continue;
       if (!rule.operations.includes('*') && !rule.operations.includes(operation)) continue;
-      const names = (kind === 'topic' ? rule.topics : rule.groups) ?? [];
-      if (!names.some((pattern) => matches(pattern, name, internal))) continue;
+      if (kind === 'cluster') {
+        if (rule.cluster !== true) continue;
+      } else {
+        const names = (kind === 'topic' ? rule.topics : rule.groups) ?? [];
+        if (!names.some((pattern) => matches(pattern, name, internal))) continue;
+      }
       if (rule.effect === 'deny') return false;
       allowed = true;
     }
@@ -63,6 +71,11 @@ function parseRules(json: unknown): readonly Rule[] {
       throw new Error('each rule needs principals and operations');
     for (const op of rule.operations)
       if (op !== '*' && !OPERATIONS.includes(op)) throw new Error(`unknown operation '${op}'`);
+    if (rule.cluster !== undefined && typeof rule.cluster !== 'boolean')
+      throw new Error('"cluster" must be true or false');
+    // A rule that names admin but not the cluster would silently grant nothing.
+    if (rule.operations.includes('admin') && rule.cluster !== true)
+      throw new Error('the admin operation applies to the gateway itself: add "cluster": true');
   }
   return rules as Rule[];
 }

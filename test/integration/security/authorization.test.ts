@@ -14,7 +14,12 @@ import {
   type RunningGateway,
 } from '../../support/gateway-in-process.js';
 import { killAllGateways, spawnGateway, waitForLog } from '../../support/gateway-process.js';
-import { closeAllGrpcClients, gatewayClient, unary } from '../../support/grpc-client.js';
+import {
+  closeAllGrpcClients,
+  gatewayClient,
+  reflectionServices,
+  unary,
+} from '../../support/grpc-client.js';
 import { closeAllClients, createTopic, uniqueName } from '../../support/kafka.js';
 
 const KEYS = { alice: 'alice-key', bob: 'bob-key' } as const;
@@ -82,6 +87,7 @@ describe('authorization (policy file, API keys)', () => {
             groups: ['bob-*'],
           },
           { effect: 'allow', principals: ['bob'], operations: ['produce'], topics: ['bob-dlq-*'] },
+          { effect: 'allow', principals: ['alice'], operations: ['admin'], cluster: true },
           { effect: 'deny', principals: ['*'], operations: ['produce'], topics: [other] },
         ],
       }),
@@ -217,6 +223,35 @@ describe('authorization (policy file, API keys)', () => {
     });
   });
 
+  it('serves /metrics, /openapi.json and gRPC reflection only to principals allowed admin', async () => {
+    for (const path of ['/metrics', '/openapi.json']) {
+      const asAlice = await fetch(`${gw.url}${path}`, { headers: { 'x-api-key': KEYS.alice } });
+      expect(asAlice.status, path).toBe(200);
+      await asAlice.arrayBuffer();
+      const asBob = await call('bob', 'GET', path);
+      expect(asBob.status, path).toBe(403);
+      expect(asBob.body).toMatchObject({ code: 'KGW_FORBIDDEN', error_code: 40302 });
+      expect((await fetch(`${gw.url}${path}`)).status, path).toBe(401);
+    }
+    // The probes stay open.
+    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+    expect([200, 503]).toContain((await fetch(`${gw.url}/readyz`)).status);
+    const as = (who: Who) => {
+      const metadata = new Metadata();
+      metadata.set('x-api-key', KEYS[who]);
+      return metadata;
+    };
+    expect(await reflectionServices(gw.grpcAddress, as('alice'))).toContain(
+      'kafka_gateway.v1.KafkaGateway',
+    );
+    await expect(reflectionServices(gw.grpcAddress, as('bob'))).rejects.toMatchObject({
+      code: status.PERMISSION_DENIED,
+    });
+    await expect(reflectionServices(gw.grpcAddress)).rejects.toMatchObject({
+      code: status.UNAUTHENTICATED,
+    });
+  });
+
   it('logs every denial as an audit line', async () => {
     const proc = await spawnGateway(env);
     await fetch(`${proc.url}/topics/${orders}`, {
@@ -231,5 +266,12 @@ describe('authorization (policy file, API keys)', () => {
       resource: `topic:${orders}`,
       outcome: 'denied',
     });
+    await fetch(`${proc.url}/metrics`, { headers: { 'x-api-key': KEYS.bob } });
+    const admin = await waitForLog(
+      proc.logs,
+      (l) => l.audit === true && l.action === 'admin',
+      5000,
+    );
+    expect(admin).toMatchObject({ principal: 'bob', resource: 'cluster:kafka-gateway' });
   });
 });

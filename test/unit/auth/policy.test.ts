@@ -22,6 +22,53 @@ describe('Policy', () => {
     expect(policy.allows(bob, 'produce', 'topic', 'orders')).toBe(true);
     expect(policy.allows(bob, 'consume', 'topic', '__consumer_offsets')).toBe(false);
     expect(policy.allows(bob, 'commit', 'group', '__anything')).toBe(true);
+    // Operator endpoints stay open to every authenticated principal.
+    expect(policy.allows(bob, 'admin', 'cluster', 'kafka-gateway')).toBe(true);
+  });
+
+  it('grants admin only by a rule on the cluster ("cluster": true), never by topic or group rules', () => {
+    const policy = new Policy(
+      write(
+        [
+          { effect: 'allow', principals: ['*'], operations: ['*'], topics: ['*'], groups: ['*'] },
+          { effect: 'allow', principals: ['group:team-a'], operations: ['admin'], cluster: true },
+        ],
+        'admin.json',
+      ),
+    );
+    expect(policy.allows(alice, 'admin', 'cluster', 'kafka-gateway')).toBe(true);
+    expect(policy.allows(bob, 'admin', 'cluster', 'kafka-gateway')).toBe(false);
+    // A cluster rule grants nothing on topics or groups.
+    const only = new Policy(
+      write(
+        [{ effect: 'allow', principals: ['bob'], operations: ['*'], cluster: true }],
+        'cluster-only.json',
+      ),
+    );
+    expect(only.allows(bob, 'admin', 'cluster', 'kafka-gateway')).toBe(true);
+    expect(only.allows(bob, 'produce', 'topic', 'orders')).toBe(false);
+    // A deny on the cluster wins.
+    const denied = new Policy(
+      write(
+        [
+          { effect: 'allow', principals: ['*'], operations: ['admin'], cluster: true },
+          { effect: 'deny', principals: ['bob'], operations: ['admin'], cluster: true },
+        ],
+        'admin-deny.json',
+      ),
+    );
+    expect(denied.allows(alice, 'admin', 'cluster', 'kafka-gateway')).toBe(true);
+    expect(denied.allows(bob, 'admin', 'cluster', 'kafka-gateway')).toBe(false);
+    // admin without "cluster": true would grant nothing: refused as a mistake.
+    expect(
+      () =>
+        new Policy(
+          write(
+            [{ effect: 'allow', principals: ['bob'], operations: ['admin'], topics: ['*'] }],
+            'admin-no-cluster.json',
+          ),
+        ),
+    ).toThrow(/"cluster": true/);
   });
 
   it('matches names, group: members and prefixes; a deny wins; nothing allowed is denied', () => {
