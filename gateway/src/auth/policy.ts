@@ -18,6 +18,20 @@ interface Rule {
   readonly cluster?: boolean;
 }
 
+/** Per-second limits set for one principal or group; an absent field keeps the default. */
+export interface QuotaOverride {
+  readonly requestsPerSecond?: number;
+  readonly recordsPerSecond?: number;
+  readonly bytesPerSecond?: number;
+}
+const QUOTA_FIELDS = ['requestsPerSecond', 'recordsPerSecond', 'bytesPerSecond'] as const;
+
+interface PolicyFile {
+  readonly rules: readonly Rule[];
+  /** Keyed by principal name or `group:<name>`. */
+  readonly quotas: ReadonlyMap<string, QuotaOverride>;
+}
+
 /**
  * Who may do what to which topic or consumer group, from a JSON policy file
  * (`{"rules":[…]}`), re-read when it changes. A deny rule wins over any
@@ -28,19 +42,39 @@ interface Rule {
  * may do everything except touch internal topics.
  */
 export class Policy {
-  readonly #file: WatchedFile<readonly Rule[]> | undefined;
+  readonly #file: WatchedFile<PolicyFile> | undefined;
 
   constructor(path: string | undefined, onReloadError: (err: Error) => void = () => undefined) {
     this.#file = path
-      ? new WatchedFile(path, 'policy file', parseRules, { onReloadError })
+      ? new WatchedFile(path, 'policy file', parsePolicy, { onReloadError })
       : undefined;
+  }
+
+  /**
+   * The file's quota overrides for `principal`, field by field: its own entry,
+   * else the most generous of its groups' entries (0 means no limit), else
+   * nothing (the KGW_QUOTA_* default applies).
+   */
+  quotaFor(principal: Principal): QuotaOverride {
+    const quotas = this.#file?.value.quotas;
+    if (!quotas || quotas.size === 0) return {};
+    const own = quotas.get(principal.name) ?? {};
+    const groups = principal.groups
+      .map((g) => quotas.get(`group:${g}`))
+      .filter((q): q is QuotaOverride => q !== undefined);
+    const out: { -readonly [K in keyof QuotaOverride]: number } = {};
+    for (const field of QUOTA_FIELDS) {
+      const value = own[field] ?? mostGenerous(groups.map((q) => q[field]));
+      if (value !== undefined) out[field] = value;
+    }
+    return out;
   }
 
   allows(principal: Principal, operation: Operation, kind: ResourceKind, name: string): boolean {
     const internal = kind === 'topic' && name.startsWith('__');
     if (!this.#file) return !internal;
     let allowed = false;
-    for (const rule of this.#file.value) {
+    for (const rule of this.#file.value.rules) {
       if (!rule.principals.some((p) => namesPrincipal(p, principal))) continue;
       if (!rule.operations.includes('*') && !rule.operations.includes(operation)) continue;
       if (kind === 'cluster') {
@@ -59,6 +93,43 @@ export class Policy {
 function namesPrincipal(entry: string, principal: Principal): boolean {
   if (entry === '*' || entry === principal.name) return true;
   return entry.startsWith('group:') && principal.groups.includes(entry.slice('group:'.length));
+}
+
+/** The highest of the limits set (0, no limit, beats any number); undefined when none is. */
+function mostGenerous(values: ReadonlyArray<number | undefined>): number | undefined {
+  const set = values.filter((v): v is number => v !== undefined);
+  if (set.length === 0) return undefined;
+  return set.includes(0) ? 0 : Math.max(...set);
+}
+
+function parsePolicy(json: unknown): PolicyFile {
+  return {
+    rules: parseRules(json),
+    quotas: parseQuotas((json as { quotas?: unknown } | null)?.quotas),
+  };
+}
+
+function parseQuotas(raw: unknown): ReadonlyMap<string, QuotaOverride> {
+  const quotas = new Map<string, QuotaOverride>();
+  if (raw === undefined) return quotas;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new Error('"quotas" must map principals and group:<name> to limits');
+  for (const [who, limits] of Object.entries(raw as Record<string, unknown>)) {
+    if (typeof limits !== 'object' || limits === null || Array.isArray(limits))
+      throw new Error(`quotas of '${who}' must be an object`);
+    const override: Record<string, number> = {};
+    for (const [field, value] of Object.entries(limits as Record<string, unknown>)) {
+      if (!(QUOTA_FIELDS as readonly string[]).includes(field))
+        throw new Error(
+          `quotas of '${who}': unknown field '${field}' (${QUOTA_FIELDS.join(', ')})`,
+        );
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 2 ** 40)
+        throw new Error(`quotas of '${who}': ${field} must be an integer from 0 (no limit)`);
+      override[field] = value;
+    }
+    quotas.set(who, override);
+  }
+  return quotas;
 }
 
 function parseRules(json: unknown): readonly Rule[] {

@@ -208,10 +208,12 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
         throw err;
       }
       const quotas = options.quotas;
-      if (quotas && quotas.requestLimit > 0) {
+      if (quotas) {
         const decision = await quotas.request(request.principal);
-        reply.header('ratelimit-limit', String(quotas.requestLimit));
-        reply.header('ratelimit-remaining', String(Math.max(0, decision.remaining)));
+        if (decision.limit > 0) {
+          reply.header('ratelimit-limit', String(decision.limit));
+          reply.header('ratelimit-remaining', String(Math.max(0, decision.remaining)));
+        }
       }
       const { requireAdmin } = options;
       if (requireAdmin && ADMIN_PATHS.has(path)) runAs(request.principal, requireAdmin);

@@ -95,6 +95,44 @@ describe('Policy', () => {
     expect(internal.allows(bob, 'describe', 'topic', '__consumer_offsets')).toBe(true);
   });
 
+  it('gives quota overrides field by field: the principal, else its most generous group, else none', () => {
+    const path = join(dir, 'quotas.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        rules: [],
+        quotas: {
+          alice: { requestsPerSecond: 50 },
+          'group:team-a': { requestsPerSecond: 5, recordsPerSecond: 100 },
+          'group:team-b': { recordsPerSecond: 0, bytesPerSecond: 1000 },
+          'group:team-c': { recordsPerSecond: 300 },
+        },
+      }),
+    );
+    const policy = new Policy(path);
+    expect(policy.quotaFor(alice)).toEqual({ requestsPerSecond: 50, recordsPerSecond: 100 });
+    expect(policy.quotaFor({ ...bob, groups: ['team-a', 'team-c'] })).toEqual({
+      requestsPerSecond: 5,
+      recordsPerSecond: 300,
+    });
+    // 0 is no limit: the most generous.
+    expect(policy.quotaFor({ ...bob, groups: ['team-c', 'team-b'] })).toEqual({
+      recordsPerSecond: 0,
+      bytesPerSecond: 1000,
+    });
+    expect(policy.quotaFor(bob)).toEqual({});
+    expect(new Policy(undefined).quotaFor(alice)).toEqual({});
+    for (const quotas of [
+      { alice: { requestsPerSecond: -1 } },
+      { alice: { requests: 5 } },
+      { alice: 5 },
+      [],
+    ]) {
+      writeFileSync(path, JSON.stringify({ rules: [], quotas }));
+      expect(() => new Policy(path), JSON.stringify(quotas)).toThrow(/quotas/);
+    }
+  });
+
   it('refuses a bad file at boot, and keeps the last good rules when an edit breaks it', () => {
     expect(
       () => new Policy(write([{ effect: 'maybe', principals: [], operations: [] }], 'bad.json')),
