@@ -181,7 +181,7 @@ export const ERROR_CODES = {
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,
     retryable: true,
     title:
-      'The consumer group, or the gateway, holds as many consumer instances as it is configured to.',
+      'The consumer group, the principal or the gateway holds as many consumer instances as it is configured to.',
   },
   KGW_DELIVERY_UNKNOWN: {
     http: 504,

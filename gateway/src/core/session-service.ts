@@ -23,7 +23,12 @@ export const MAX_ASSIGNMENT_PARTITIONS = 1000;
 export interface SessionServiceDeps {
   /** When set: groups need consume, topics consume, dead-letter topics (explicit or `<topic>.dlq`) produce. */
   readonly access?: Access;
-  readonly limits: { readonly maxSessionsPerGroup: number; readonly maxGroups: number };
+  readonly limits: {
+    readonly maxSessionsPerGroup: number;
+    readonly maxGroups: number;
+    /** Per authenticated principal, across instances (0: no cap). */
+    readonly maxSessionsPerPrincipal?: number;
+  };
   readonly sessions: SessionStore;
   readonly partitions: PartitionLedger;
   readonly metadata: TopicMetadataCache;
@@ -63,10 +68,13 @@ export class SessionService {
       createdAt: Date.now(),
       owner: currentPrincipal().name,
     };
-    const { maxSessionsPerGroup, maxGroups } = this.#deps.limits;
+    const { maxSessionsPerGroup, maxGroups, maxSessionsPerPrincipal = 0 } = this.#deps.limits;
+    // Only an authenticated principal is capped: with authentication off everyone is 'anonymous'.
+    const capped = currentPrincipal().via !== 'anonymous' && maxSessionsPerPrincipal > 0;
     const outcome = await this.#deps.sessions.create(config, {
       maxPerGroup: maxSessionsPerGroup,
       maxGroups,
+      ...(capped ? { maxPerPrincipal: maxSessionsPerPrincipal } : {}),
     });
     switch (outcome) {
       case 'exists':
@@ -78,6 +86,12 @@ export class SessionService {
         throw new GatewayError(
           'KGW_TOO_MANY_SESSIONS',
           `group '${group}' already has ${maxSessionsPerGroup} consumer instances (KGW_MAX_SESSIONS_PER_GROUP); delete unused ones or wait for idle ones to expire`,
+          { details: { retryAfterSeconds: 5 } },
+        );
+      case 'principal_full':
+        throw new GatewayError(
+          'KGW_TOO_MANY_SESSIONS',
+          `'${config.owner}' already has ${maxSessionsPerPrincipal} consumer instances (KGW_MAX_SESSIONS_PER_PRINCIPAL); delete unused ones or wait for idle ones to expire`,
           { details: { retryAfterSeconds: 5 } },
         );
       case 'too_many_groups':
@@ -109,7 +123,7 @@ export class SessionService {
     const session = await this.get(group, id);
     const tps = await this.#deps.partitions.partitions(group);
     await this.#deps.partitions.releaseHolder(group, tps, id, session.maxAttempts);
-    await this.#deps.sessions.delete(group, id);
+    await this.#deps.sessions.delete(group, id, session.owner);
     await this.#deps.partitions.wake(group);
   }
 

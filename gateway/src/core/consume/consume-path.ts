@@ -114,7 +114,11 @@ export function buildConsumePath(
   });
   const sessionService = new SessionService({
     ...(access ? { access } : {}),
-    limits: { maxSessionsPerGroup: config.maxSessionsPerGroup, maxGroups: config.maxGroups },
+    limits: {
+      maxSessionsPerGroup: config.maxSessionsPerGroup,
+      maxGroups: config.maxGroups,
+      maxSessionsPerPrincipal: config.maxSessionsPerPrincipal,
+    },
     sessions,
     partitions: ledger,
     metadata: metadataCache,
