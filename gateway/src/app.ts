@@ -30,7 +30,7 @@ import { createMetrics, silence, type ConsumerSnapshot } from './observability/m
 import { TopicLabels } from './observability/topic-labels.js';
 import { IdempotencyStore } from './store/idempotency-store.js';
 import { EndOffsets } from './kafka/end-offsets.js';
-import { buildAccess, buildAuthenticator } from './auth/build.js';
+import { buildAccess, buildAuthenticator, buildPolicy } from './auth/build.js';
 import { Quotas } from './auth/quotas.js';
 import { RateLimiter } from './store/rate-limiter.js';
 import { readFileSync } from 'node:fs';
@@ -115,16 +115,19 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     timeoutMs: config.readyTimeoutMs,
   });
   const inFlight = new InFlightTracker();
-  const access = buildAccess(config, logger);
+  const policy = buildPolicy(config, logger);
+  const access = buildAccess(policy, logger);
   const quotas = new Quotas(new RateLimiter(redis.redis), {
     requestsPerSecond: config.quotaRequestsPerSecond,
     recordsPerSecond: config.quotaRecordsPerSecond,
     bytesPerSecond: config.quotaBytesPerSecond,
     authFailuresPerMinute: config.authFailuresPerMinute,
+    // Per-principal limits from the policy file's `quotas` (re-read with it).
+    ...(config.policyFile && policy ? { overrides: (p) => policy.quotaFor(p) } : {}),
   });
   const produce = new ProduceService({
     ...(access ? { access } : {}),
-    ...(config.quotaRecordsPerSecond > 0 || config.quotaBytesPerSecond > 0 ? { quotas } : {}),
+    ...(quotas.limitsProduce ? { quotas } : {}),
     metadata: metadataCache,
     producers,
     strategy: createStrategy(config.balancer, { inFlight }),
@@ -177,6 +180,10 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     timeoutMs: config.readyTimeoutMs,
   });
   const authenticator = buildAuthenticator(config, logger);
+  // Operator endpoints (/metrics, /openapi.json, gRPC reflection) need `admin` on the cluster.
+  const requireAdmin = access
+    ? () => access.require('admin', 'cluster', config.clusterId)
+    : undefined;
   const readiness = new Readiness({
     timeoutMs: config.readyTimeoutMs,
     probes: {
@@ -196,6 +203,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   const http = buildHttpServer({
     authenticator,
     quotas,
+    ...(requireAdmin ? { requireAdmin } : {}),
     ...(config.httpTlsCert
       ? {
           tls: {
@@ -251,6 +259,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
         : {}),
       authenticator,
       quotas,
+      ...(requireAdmin ? { requireAdmin } : {}),
       defaults: consumeDefaults,
       maxPollTimeoutMs: config.maxPollTimeoutMs,
       maxPollRecords: config.maxPollRecords,

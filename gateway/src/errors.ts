@@ -145,6 +145,14 @@ export const ERROR_CODES = {
     title:
       'An earlier attempt with this Idempotency-Key may have written, and Kafka no longer holds the records that would tell.',
   },
+  KGW_DEAD_LETTER_TOPIC_NOT_FOUND: {
+    http: 422,
+    errorCode: 42204,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    title:
+      'The dead-letter topic named for a consumer does not exist; the gateway never creates topics.',
+  },
   KGW_RECORD_TOO_LARGE: {
     http: 413,
     errorCode: 41302,
@@ -173,7 +181,7 @@ export const ERROR_CODES = {
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,
     retryable: true,
     title:
-      'The consumer group, or the gateway, holds as many consumer instances as it is configured to.',
+      'The consumer group, the principal or the gateway holds as many consumer instances as it is configured to.',
   },
   KGW_DELIVERY_UNKNOWN: {
     http: 504,

@@ -7,6 +7,8 @@ import {
   type ServiceClientConstructor,
   type ServiceError,
 } from '@grpc/grpc-js';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { loadSync } from '@grpc/proto-loader';
 import { gatewayProtoPath } from '../../gateway/src/grpc/proto-file.js';
 import { PROTO_OPTIONS } from '../../gateway/src/grpc/server.js';
@@ -54,4 +56,39 @@ export function unary<T>(
 export function closeAllGrpcClients(): void {
   for (const c of clients) c.close();
   clients.clear();
+}
+
+/**
+ * Lists the services through gRPC server reflection (grpc.reflection.v1), as a
+ * tool like grpcurl does; rejects with the call's error.
+ */
+export function reflectionServices(address: string, metadata = new Metadata()): Promise<string[]> {
+  const proto = join(
+    dirname(createRequire(import.meta.url).resolve('@grpc/reflection')),
+    '..',
+    'proto',
+    'grpc',
+    'reflection',
+    'v1',
+    'reflection.proto',
+  );
+  const pkg = loadPackageDefinition(loadSync(proto, PROTO_OPTIONS)) as GrpcObject;
+  const Service = (((pkg.grpc as GrpcObject).reflection as GrpcObject).v1 as GrpcObject)
+    .ServerReflection as ServiceClientConstructor;
+  const client = new Service(address, credentials.createInsecure());
+  clients.add(client);
+  return new Promise((resolve, reject) => {
+    const call = (
+      client as unknown as Record<
+        string,
+        (m: Metadata, o: { deadline: number }) => NodeJS.ReadWriteStream
+      >
+    ).ServerReflectionInfo!.call(client, metadata, { deadline: Date.now() + 30_000 });
+    call.on('data', (response: { listServicesResponse?: { service: { name: string }[] } }) => {
+      resolve((response.listServicesResponse?.service ?? []).map((s) => s.name));
+      call.end();
+    });
+    call.on('error', reject);
+    call.write({ listServices: '' } as unknown as string);
+  });
 }

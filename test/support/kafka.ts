@@ -60,6 +60,8 @@ export async function createTopic(
     partitions?: number;
     replicationFactor?: number;
     prefix?: string;
+    /** The exact name (default: a unique one from prefix), e.g. `${topic}.dlq`. */
+    name?: string;
     /** Topic configs, e.g. min.insync.replicas. */
     config?: Record<string, string>;
     /** Another cluster than the shared test stack (a test's private stack). */
@@ -72,7 +74,7 @@ export async function createTopic(
 ): Promise<string> {
   const { partitions = 1, replicationFactor = 1, prefix = 'test', config } = options;
   const bootstrap = options.brokers ?? brokers();
-  const topic = uniqueName(prefix);
+  const topic = options.name ?? uniqueName(prefix);
   const admin = Kafka.AdminClient.create({
     'metadata.broker.list': bootstrap,
     'client.id': 'kgw-test-admin',

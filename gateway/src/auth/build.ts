@@ -36,13 +36,17 @@ export function buildAuthenticator(config: Config, logger: Logger): Authenticato
 }
 
 /**
- * Access checks when there is someone to check: authentication on, or a
- * policy file. Without either, every caller is anonymous and nothing changes.
+ * The policy when there is someone to check: authentication on, or a policy
+ * file. Without either, every caller is anonymous and nothing changes.
  */
-export function buildAccess(config: Config, logger: Logger): Access | undefined {
+export function buildPolicy(config: Config, logger: Logger): Policy | undefined {
   if (config.authMethods.length === 0 && !config.policyFile) return undefined;
-  const policy = new Policy(config.policyFile, (err) =>
+  return new Policy(config.policyFile, (err) =>
     logger.error({ err }, 'policy file unreadable; keeping the rules last loaded'),
   );
-  return new Access(policy, logger);
+}
+
+/** Access checks against the policy (none without one). */
+export function buildAccess(policy: Policy | undefined, logger: Logger): Access | undefined {
+  return policy ? new Access(policy, logger) : undefined;
 }

@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors.js';
 import type { Limit, RateDecision, RateLimiter } from '../store/rate-limiter.js';
+import type { QuotaOverride } from './policy.js';
 import type { Principal } from './principal.js';
 
 export interface QuotaOptions {
@@ -11,6 +12,8 @@ export interface QuotaOptions {
   readonly bytesPerSecond: number;
   /** Failed authentications per minute per client address (0: no limit). */
   readonly authFailuresPerMinute: number;
+  /** A principal's own limits (the policy file's `quotas`), read on every check; absent fields keep the defaults above. */
+  readonly overrides?: (principal: Principal) => QuotaOverride;
 }
 
 /**
@@ -27,26 +30,40 @@ export class Quotas {
     this.#options = options;
   }
 
-  get requestLimit(): number {
-    return this.#options.requestsPerSecond;
+  /** Whether produced records or bytes may be limited for someone (a default or an override file). */
+  get limitsProduce(): boolean {
+    const { recordsPerSecond, bytesPerSecond, overrides } = this.#options;
+    return recordsPerSecond > 0 || bytesPerSecond > 0 || overrides !== undefined;
   }
 
-  /** One request by `principal`. */
-  async request(principal: Principal): Promise<RateDecision> {
-    const perSecond = this.#options.requestsPerSecond;
-    if (perSecond <= 0) return { allowed: true, retryAfterMs: 0, remaining: -1 };
-    return this.#check(
+  /** The limits that apply to `principal`: its overrides, else the defaults (0: no limit). */
+  limitsOf(principal: Principal): Required<QuotaOverride> {
+    const { requestsPerSecond, recordsPerSecond, bytesPerSecond, overrides } = this.#options;
+    const own = overrides?.(principal) ?? {};
+    return {
+      requestsPerSecond: own.requestsPerSecond ?? requestsPerSecond,
+      recordsPerSecond: own.recordsPerSecond ?? recordsPerSecond,
+      bytesPerSecond: own.bytesPerSecond ?? bytesPerSecond,
+    };
+  }
+
+  /** One request by `principal`; `limit` is its requests per second (0: none, nothing charged). */
+  async request(principal: Principal): Promise<RateDecision & { limit: number }> {
+    const perSecond = this.limitsOf(principal).requestsPerSecond;
+    if (perSecond <= 0) return { allowed: true, retryAfterMs: 0, remaining: -1, limit: 0 };
+    const decision = this.#check(
       await this.#take([
         { key: `kgw:quota:{${principal.name}}:requests`, limit: { perSecond }, cost: 1 },
       ]),
       `'${principal.name}' is over its quota of ${perSecond} requests per second`,
     );
+    return { ...decision, limit: perSecond };
   }
 
   /** `records` records of `bytes` bytes produced by `principal`. */
   async produce(principal: Principal, records: number, bytes: number): Promise<void> {
     const charges: Array<{ key: string; limit: Limit; cost: number }> = [];
-    const { recordsPerSecond, bytesPerSecond } = this.#options;
+    const { recordsPerSecond, bytesPerSecond } = this.limitsOf(principal);
     if (recordsPerSecond > 0)
       charges.push({
         key: `kgw:quota:{${principal.name}}:records`,

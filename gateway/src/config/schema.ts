@@ -428,6 +428,12 @@ export const SETTINGS = {
     'Consumer groups with instances the gateway serves; instances of a new group beyond it get 429.',
     integer(1, 10_000_000),
   ),
+  maxSessionsPerPrincipal: setting(
+    'KGW_MAX_SESSIONS_PER_PRINCIPAL',
+    '1000',
+    'Consumer instances one authenticated principal may hold across all instances (0: no cap); more get 429 KGW_TOO_MANY_SESSIONS.',
+    integer(0, 10_000_000),
+  ),
   maxInFlightPerPartition: setting(
     'KGW_MAX_IN_FLIGHT_PER_PARTITION',
     '1000',

@@ -3,7 +3,6 @@ import type { MessageHeader } from 'node-rdkafka';
 import type { KafkaMetadataClient } from '../kafka/metadata-client.js';
 import type { KafkaProducer } from '../kafka/producer.js';
 import type { RecordFetcher } from '../kafka/record-fetcher.js';
-import type { TopicAdmin } from '../kafka/topic-admin.js';
 import type { TopicMetadataCache } from '../kafka/topic-metadata-cache.js';
 import type { Logger } from '../observability/logger.js';
 import type { PartitionLedger, TopicPartition } from '../store/partition-ledger.js';
@@ -24,7 +23,6 @@ export interface DeadLetterDeps {
   readonly producer: KafkaProducer;
   readonly metadata: TopicMetadataCache;
   readonly metadataClient: KafkaMetadataClient;
-  readonly admin: TopicAdmin;
   readonly logger: Logger;
   readonly kafkaTimeoutMs: number;
   /** How long one writer holds its claim: longer than a produce can take. */
@@ -104,11 +102,14 @@ export class DeadLetterWriter {
     dlqTopic: string,
     dead: ReadonlyArray<{ offset: number; attempts: number; lastError: string }>,
   ): Promise<number> {
-    const { fetcher, producer, metadata, admin, metadataClient, kafkaTimeoutMs } = this.#deps;
-    if ((await metadata.topic(dlqTopic)) === null) {
-      await admin.ensure(dlqTopic, 1, kafkaTimeoutMs);
-      metadata.invalidate(dlqTopic);
-    }
+    const { fetcher, producer, metadata, metadataClient, kafkaTimeoutMs } = this.#deps;
+    // The gateway never creates topics: a missing dead-letter topic (deleted after the
+    // subscription, or a pattern's new topic) is a failed write, retried after retryMs,
+    // and the records stay dead (the group's commit waits below them) until it exists.
+    if ((await metadata.topic(dlqTopic)) === null)
+      throw new Error(
+        `dead-letter topic '${dlqTopic}' does not exist (the gateway never creates it)`,
+      );
     const offsets = dead.map((d) => d.offset);
     const { records, gone } = await readPayloads(
       fetcher,

@@ -21,9 +21,14 @@ export const MAX_SUBSCRIPTION_TOPICS = 1000;
 export const MAX_ASSIGNMENT_PARTITIONS = 1000;
 
 export interface SessionServiceDeps {
-  /** When set: groups need consume, topics consume, an explicit dead-letter topic produce. */
+  /** When set: groups need consume, topics consume, dead-letter topics (explicit or `<topic>.dlq`) produce. */
   readonly access?: Access;
-  readonly limits: { readonly maxSessionsPerGroup: number; readonly maxGroups: number };
+  readonly limits: {
+    readonly maxSessionsPerGroup: number;
+    readonly maxGroups: number;
+    /** Per authenticated principal, across instances (0: no cap). */
+    readonly maxSessionsPerPrincipal?: number;
+  };
   readonly sessions: SessionStore;
   readonly partitions: PartitionLedger;
   readonly metadata: TopicMetadataCache;
@@ -47,7 +52,15 @@ export class SessionService {
     const { name: _ignored, ...settings } = options;
     const { access } = this.#deps;
     access?.require('consume', 'group', group);
-    if (settings.deadLetterTopic) access?.require('produce', 'topic', settings.deadLetterTopic);
+    if (settings.deadLetterTopic) {
+      access?.require('produce', 'topic', settings.deadLetterTopic);
+      // The gateway never creates topics: a named dead-letter topic must exist now.
+      if ((await this.#deps.metadata.topic(settings.deadLetterTopic)) === null)
+        throw new GatewayError(
+          'KGW_DEAD_LETTER_TOPIC_NOT_FOUND',
+          `dead-letter topic '${settings.deadLetterTopic}' does not exist; create it first (the gateway never creates topics)`,
+        );
+    }
     const config: SessionConfig = {
       ...settings,
       group,
@@ -55,10 +68,13 @@ export class SessionService {
       createdAt: Date.now(),
       owner: currentPrincipal().name,
     };
-    const { maxSessionsPerGroup, maxGroups } = this.#deps.limits;
+    const { maxSessionsPerGroup, maxGroups, maxSessionsPerPrincipal = 0 } = this.#deps.limits;
+    // Only an authenticated principal is capped: with authentication off everyone is 'anonymous'.
+    const capped = currentPrincipal().via !== 'anonymous' && maxSessionsPerPrincipal > 0;
     const outcome = await this.#deps.sessions.create(config, {
       maxPerGroup: maxSessionsPerGroup,
       maxGroups,
+      ...(capped ? { maxPerPrincipal: maxSessionsPerPrincipal } : {}),
     });
     switch (outcome) {
       case 'exists':
@@ -70,6 +86,12 @@ export class SessionService {
         throw new GatewayError(
           'KGW_TOO_MANY_SESSIONS',
           `group '${group}' already has ${maxSessionsPerGroup} consumer instances (KGW_MAX_SESSIONS_PER_GROUP); delete unused ones or wait for idle ones to expire`,
+          { details: { retryAfterSeconds: 5 } },
+        );
+      case 'principal_full':
+        throw new GatewayError(
+          'KGW_TOO_MANY_SESSIONS',
+          `'${config.owner}' already has ${maxSessionsPerPrincipal} consumer instances (KGW_MAX_SESSIONS_PER_PRINCIPAL); delete unused ones or wait for idle ones to expire`,
           { details: { retryAfterSeconds: 5 } },
         );
       case 'too_many_groups':
@@ -101,12 +123,12 @@ export class SessionService {
     const session = await this.get(group, id);
     const tps = await this.#deps.partitions.partitions(group);
     await this.#deps.partitions.releaseHolder(group, tps, id, session.maxAttempts);
-    await this.#deps.sessions.delete(group, id);
+    await this.#deps.sessions.delete(group, id, session.owner);
     await this.#deps.partitions.wake(group);
   }
 
   async subscribe(group: string, id: string, subscription: Subscription): Promise<void> {
-    await this.get(group, id);
+    const session = await this.get(group, id);
     if (subscription.kind === 'topics' && subscription.topics.length > MAX_SUBSCRIPTION_TOPICS)
       throw invalid(`a subscription names at most ${MAX_SUBSCRIPTION_TOPICS} topics`);
     if (
@@ -115,11 +137,18 @@ export class SessionService {
     )
       throw invalid(`an assignment holds at most ${MAX_ASSIGNMENT_PARTITIONS} partitions`);
     const { access } = this.#deps;
-    if (subscription.kind === 'topics')
-      for (const t of subscription.topics) access?.require('consume', 'topic', t);
-    if (subscription.kind === 'assigned')
-      for (const t of new Set(subscription.partitions.map((p) => p.topic)))
-        access?.require('consume', 'topic', t);
+    const named =
+      subscription.kind === 'topics'
+        ? subscription.topics
+        : subscription.kind === 'assigned'
+          ? [...new Set(subscription.partitions.map((p) => p.topic))]
+          : [];
+    for (const t of named) {
+      access?.require('consume', 'topic', t);
+      // Dead-lettering writes as the consumer's creator: the default `<topic>.dlq` is
+      // checked like an explicit dead-letter topic (that one was checked at creation).
+      if (session.deadLetterTopic === null) access?.require('produce', 'topic', `${t}.dlq`);
+    }
     const current = await this.#deps.sessions.subscription(group, id);
     // Confluent: subscribe and assign are exclusive until the current one is deleted.
     if (current !== null && (current.kind === 'assigned') !== (subscription.kind === 'assigned')) {
@@ -169,9 +198,14 @@ export class SessionService {
     await this.#deps.partitions.wake(group);
   }
 
-  /** The partitions a subscription reads now (topic metadata from the cache). */
+  /**
+   * The partitions a subscription reads now (topic metadata from the cache).
+   * A pattern reads only the topics the caller may consume and, for a session
+   * without an explicit dead-letter topic, whose `<topic>.dlq` it may produce to.
+   */
   async resolve(
     subscription: Subscription | null,
+    session?: Pick<SessionConfig, 'deadLetterTopic'>,
   ): Promise<{ manual: boolean; partitions: TopicPartition[] }> {
     if (!subscription) {
       throw new GatewayError(
@@ -181,14 +215,19 @@ export class SessionService {
     }
     if (subscription.kind === 'assigned')
       return { manual: true, partitions: [...subscription.partitions] };
+    const { access } = this.#deps;
     const topics =
       subscription.kind === 'topics'
         ? subscription.topics
-        : (this.#deps.access?.filter(
-            'consume',
-            'topic',
-            await this.#matching(subscription.pattern),
-          ) ?? (await this.#matching(subscription.pattern)));
+        : access
+          ? access
+              .filter('consume', 'topic', await this.#matching(subscription.pattern))
+              .filter(
+                (t) =>
+                  (session?.deadLetterTopic ?? null) !== null ||
+                  access.allowed('produce', 'topic', `${t}.dlq`),
+              )
+          : await this.#matching(subscription.pattern);
     const partitions: TopicPartition[] = [];
     for (const topic of topics) {
       const info = await this.#deps.metadata.topic(topic);

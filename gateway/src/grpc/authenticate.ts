@@ -85,3 +85,41 @@ export function authenticated(
   }
   return out;
 }
+
+/**
+ * Handlers that first require the `admin` permission (run inside authenticated(), so as
+ * the caller's principal): a refusal ends the call with PERMISSION_DENIED before it starts.
+ */
+export function adminOnly(
+  handlers: UntypedServiceImplementation,
+  requireAdmin: (() => void) | undefined,
+): UntypedServiceImplementation {
+  if (!requireAdmin) return handlers;
+  const out: UntypedServiceImplementation = {};
+  for (const [method, handler] of Object.entries(handlers)) {
+    const run = handler as (call: CallLike, callback?: Callback) => void;
+    // authenticated() tells unary from streaming handlers by arity: keep it.
+    out[method] = (
+      run.length >= 2
+        ? (call: CallLike, callback: Callback) => {
+            try {
+              requireAdmin();
+            } catch (err) {
+              callback(toServiceError(err));
+              return;
+            }
+            run(call, callback);
+          }
+        : (call: CallLike) => {
+            try {
+              requireAdmin();
+            } catch (err) {
+              call.emit('error', toServiceError(err));
+              return;
+            }
+            run(call);
+          }
+    ) as UntypedHandleCall;
+  }
+  return out;
+}

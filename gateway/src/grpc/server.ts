@@ -13,7 +13,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ConsumeStreamOptions } from './consume-stream.js';
 import { gatewayHandlers, type GrpcServices } from './handlers.js';
 import { instrument } from './instrument.js';
-import { authenticated } from './authenticate.js';
+import { adminOnly, authenticated } from './authenticate.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Quotas } from '../auth/quotas.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -36,6 +36,8 @@ export interface GrpcServerOptions extends ConsumeStreamOptions {
   readonly authenticator?: Authenticator;
   /** Per-principal request quota and failed-authentication budget. */
   readonly quotas?: Quotas;
+  /** Throws 403 unless the calling principal may `admin` (asked for reflection when authentication is on). */
+  readonly requireAdmin?: () => void;
   readonly metrics?: Metrics;
 }
 
@@ -77,9 +79,26 @@ export class GrpcServer {
     this.#health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
     this.#health.addToServer(this.#server);
     // Reflection describes both services, so generic tools (grpcurl) can call health checks too.
-    new ReflectionService(
+    // Like /metrics and /openapi.json it is an operator endpoint: authenticated and `admin` when
+    // authentication is on (health stays open, like /healthz).
+    const reflection = new ReflectionService(
       loadSync([gatewayProtoPath(), healthProtoPath()], PROTO_OPTIONS),
-    ).addToServer(this.#server);
+    );
+    const { authenticator } = options;
+    if (authenticator?.enabled) {
+      const guarded: Pick<Server, 'addService'> = {
+        addService: (definition, implementation) =>
+          this.#server.addService(
+            definition,
+            authenticated(
+              adminOnly(implementation, options.requireAdmin),
+              authenticator,
+              options.quotas,
+            ),
+          ),
+      };
+      reflection.addToServer(guarded as Server);
+    } else reflection.addToServer(this.#server);
   }
 
   /** Binds and starts serving; resolves with the bound port. */

@@ -43,6 +43,8 @@ export interface HttpServerOptions {
   readonly authenticator?: Authenticator;
   /** Per-principal request quota and failed-authentication budget. */
   readonly quotas?: Quotas;
+  /** Throws 403 unless the running principal may `admin` (asked for ADMIN_PATHS when authentication is on). */
+  readonly requireAdmin?: () => void;
   /** Serve HTTPS; with clientCa, ask for client certificates (verified, optional at TLS level). */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly clientCa?: Buffer };
   readonly logger: Logger;
@@ -71,6 +73,8 @@ export function principalOf(request: FastifyRequest): Principal {
 
 /** Paths served without authentication: liveness and readiness probes. */
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
+/** Operator endpoints: with authentication on, the principal needs the policy's `admin`. */
+const ADMIN_PATHS = new Set(['/metrics', '/openapi.json']);
 
 /** The credentials an HTTP request carries: headers, and a client certificate TLS verified. */
 function credentialsOf(request: FastifyRequest): Credentials {
@@ -194,7 +198,8 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.addHook('onRequest', async (request, reply) => {
     metrics.httpRequestsInFlight.inc();
     reply.header('x-request-id', request.id);
-    if (authenticator?.enabled && !OPEN_PATHS.has(request.url.split('?')[0]!)) {
+    const path = request.url.split('?')[0]!;
+    if (authenticator?.enabled && !OPEN_PATHS.has(path)) {
       try {
         request.principal = await authenticator.authenticate(credentialsOf(request));
       } catch (err) {
@@ -203,11 +208,15 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
         throw err;
       }
       const quotas = options.quotas;
-      if (quotas && quotas.requestLimit > 0) {
+      if (quotas) {
         const decision = await quotas.request(request.principal);
-        reply.header('ratelimit-limit', String(quotas.requestLimit));
-        reply.header('ratelimit-remaining', String(Math.max(0, decision.remaining)));
+        if (decision.limit > 0) {
+          reply.header('ratelimit-limit', String(decision.limit));
+          reply.header('ratelimit-remaining', String(Math.max(0, decision.remaining)));
+        }
       }
+      const { requireAdmin } = options;
+      if (requireAdmin && ADMIN_PATHS.has(path)) runAs(request.principal, requireAdmin);
     }
     // A known path with another method: 405 before any body parsing (e.g. QUERY, TRACE).
     if (request.is404) {

@@ -61,6 +61,8 @@ export class KafkaMetadataClient {
     this.#client = new Kafka.Producer({
       'metadata.broker.list': options.brokers.join(','),
       'client.id': `${options.clientId}-metadata`,
+      // Asking for an unknown topic's metadata must not create it (producers default to true).
+      'allow.auto.create.topics': false,
       'socket.connection.setup.timeout.ms': 5000,
       'reconnect.backoff.max.ms': 2000,
       // Without this librdkafka retries an unreachable bootstrap forever in the background.

@@ -111,6 +111,8 @@ export class KafkaProducer {
         'metadata.broker.list': options.brokers.join(','),
         'client.id': `${options.clientId}-${options.mode}`,
         dr_cb: true,
+        // Never let a write (or its metadata request) create a topic, whatever the brokers allow.
+        'allow.auto.create.topics': false,
         'enable.idempotence': idempotent,
         'linger.ms': options.lingerMs,
         // Our own budget (hasRoom) is the real bound; librdkafka's is a backstop above it.

@@ -9,6 +9,12 @@ export const consumerKeys = {
   /** Groups with records out, scored by when that was last seen: the worker visits these every pass. */
   activeGroups: (): string => 'kgw:groups:active',
   sessions: (group: string): string => `kgw:{${group}}:sessions`,
+  /**
+   * A principal's consumer instances (`<group>/<id>` → when reserved), for its cap. Its own
+   * hash tag; the name is URI-encoded, so no character of it can break the tag.
+   */
+  principalSessions: (principal: string): string =>
+    `kgw:principal:{${encodeURIComponent(principal)}}:sessions`,
   subscription: (group: string, id: string): string => `kgw:{${group}}:sub:${id}`,
   seen: (group: string): string => `kgw:{${group}}:seen`,
   partitions: (group: string): string => `kgw:{${group}}:parts`,

@@ -41,6 +41,20 @@ redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 return 1
 `;
 
+/**
+ * KEYS: the principal's sessions. ARGV: member, max, now.
+ * 1 reserved, 0 already there (the name is taken: the create says so), -1 at the cap.
+ */
+const RESERVE = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+return 1
+`;
+
+/** A reservation older than this whose session does not exist is a leftover (a creator died, Redis lost the group). */
+const STALE_RESERVATION_MS = 30_000;
+
 export type ConsumeMode = 'ordered' | 'shared';
 export type EmbeddedFormat = 'json' | 'binary';
 
@@ -78,7 +92,7 @@ export type Subscription =
 /** Consumer sessions in Redis: created by one instance, served by any. */
 export class SessionStore {
   readonly #redis: Redis;
-  readonly #scripts: RedisScripts<'pollStart' | 'create' | 'quiet' | 'lock'>;
+  readonly #scripts: RedisScripts<'pollStart' | 'create' | 'quiet' | 'lock' | 'reserve'>;
   /** When this process last marked each group active (at most once a second per group). */
   readonly #markedAt = new Map<string, number>();
 
@@ -89,6 +103,7 @@ export class SessionStore {
       create: CREATE,
       quiet: QUIET,
       lock: LOCK,
+      reserve: RESERVE,
     });
   }
 
@@ -97,11 +112,18 @@ export class SessionStore {
    * `maxPerGroup` sessions, or it would be a new group beyond `maxGroups`.
    * The per-group bound is atomic (one script in the group's slot); the group
    * count is checked just before, so racing creators may pass it by a few.
+   * With `maxPerPrincipal`, a slot in the owner's set is reserved first (one
+   * script, so creators racing through any instances never pass the cap) and
+   * given back if the session is not created.
    */
   async create(
     config: SessionConfig,
-    limits: { readonly maxPerGroup: number; readonly maxGroups: number },
-  ): Promise<'created' | 'exists' | 'group_full' | 'too_many_groups'> {
+    limits: {
+      readonly maxPerGroup: number;
+      readonly maxGroups: number;
+      readonly maxPerPrincipal?: number;
+    },
+  ): Promise<'created' | 'exists' | 'group_full' | 'too_many_groups' | 'principal_full'> {
     return this.#wrap(async () => {
       const [member, groups] = await this.#redis
         .pipeline()
@@ -115,16 +137,50 @@ export class SessionStore {
           }),
         );
       if (member === 0 && (groups ?? 0) >= limits.maxGroups) return 'too_many_groups';
+      const capped = config.owner !== undefined && (limits.maxPerPrincipal ?? 0) > 0;
+      const reserved = capped
+        ? await this.#reserve(
+            config.owner!,
+            `${config.group}/${config.id}`,
+            limits.maxPerPrincipal!,
+          )
+        : 0;
+      if (reserved === -1) return 'principal_full';
       const created = (await this.#scripts.run(
         'create',
         [consumerKeys.sessions(config.group), consumerKeys.seen(config.group)],
         [config.id, JSON.stringify(config), limits.maxPerGroup, Date.now()],
       )) as number;
+      if (created !== 1 && reserved === 1)
+        await this.#redis.zrem(
+          consumerKeys.principalSessions(config.owner!),
+          `${config.group}/${config.id}`,
+        );
       if (created === -1) return 'group_full';
       if (created === 0) return 'exists';
       await this.#redis.sadd(consumerKeys.groups(), config.group);
       return 'created';
     });
+  }
+
+  /** A slot for `member` in the principal's set; at the cap, leftovers are pruned and it is tried once more. */
+  async #reserve(principal: string, member: string, max: number): Promise<number> {
+    const key = consumerKeys.principalSessions(principal);
+    const reserve = async () =>
+      (await this.#scripts.run('reserve', [key], [member, max, Date.now()])) as number;
+    const first = await reserve();
+    if (first !== -1) return first;
+    const old = await this.#redis.zrangebyscore(key, '-inf', Date.now() - STALE_RESERVATION_MS);
+    let pruned = 0;
+    for (const entry of old) {
+      const slash = entry.indexOf('/');
+      const exists = await this.#redis.hexists(
+        consumerKeys.sessions(entry.slice(0, slash)),
+        entry.slice(slash + 1),
+      );
+      if (exists === 0) pruned += await this.#redis.zrem(key, entry);
+    }
+    return pruned > 0 ? reserve() : first;
   }
 
   async get(group: string, id: string): Promise<SessionConfig | null> {
@@ -141,7 +197,8 @@ export class SessionStore {
     });
   }
 
-  async delete(group: string, id: string): Promise<boolean> {
+  /** Deletes the session and gives its slot back to `owner`'s cap. */
+  async delete(group: string, id: string, owner?: string): Promise<boolean> {
     return this.#wrap(async () => {
       const replies = await this.#redis
         .multi()
@@ -149,6 +206,9 @@ export class SessionStore {
         .del(consumerKeys.subscription(group, id))
         .zrem(consumerKeys.seen(group), id)
         .exec();
+      // Another hash slot than the group's keys: a separate command, after the session is gone.
+      if (owner !== undefined)
+        await this.#redis.zrem(consumerKeys.principalSessions(owner), `${group}/${id}`);
       return replies?.[0]?.[1] === 1;
     });
   }

@@ -62,6 +62,7 @@ describe('in-flight records: nack, ack timeout, retries and the dead-letter topi
 
   it('writes a record to the dead-letter topic after max.attempts, with its origin, and never delivers it again', async () => {
     const topic = await createTopic();
+    await createTopic({ name: `${topic}.dlq` }); // the gateway never creates it
     await produceNumbers(gw.url, topic, 2);
     const s = await session(topic, { 'max.attempts': 2 });
     for (let attempt = 1; attempt <= 2; attempt += 1) {

@@ -49,7 +49,7 @@ describe('consume ledger', () => {
   it('writes a dead record to the dead-letter topic once, with six polls and a worker racing (I4)', async () => {
     const gw = await startGateway();
     const topic = await createTopic();
-    const dlq = uniqueName('dlq'); // does not exist yet: the one writer creates it
+    const dlq = await createTopic({ prefix: 'dlq' });
     const group = uniqueName('wd');
     const config = loadConfig({
       KAFKA_BROKERS: inject('kafkaBrokers'),

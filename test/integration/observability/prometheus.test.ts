@@ -144,6 +144,7 @@ describe('dashboards and alerts against a real Prometheus scraping gateways unde
     await s.ack(b.url, await s.poll(b.url, { timeout: 3000, max_records: 100 }));
     // A poison record: nacked, redelivered, nacked again, dead-lettered.
     const poisonTopic = await createTopic();
+    await createTopic({ name: `${poisonTopic}.dlq` }); // the gateway never creates it
     await produceNumbers(a.url, poisonTopic, 1);
     const p = await RestConsumer.create(b.url, uniqueName('g'), { 'max.attempts': 2 });
     await p.subscribe(b.url, [poisonTopic]);
@@ -153,13 +154,11 @@ describe('dashboards and alerts against a real Prometheus scraping gateways unde
       await p.nack(b.url, [poison!], { error: `boom ${attempt}` });
     }
     expect(await p.poll(b.url, { timeout: 500 })).toEqual([]);
-    // A dead-letter topic Kafka refuses to create ('_' and '.' collide): the write fails and is counted.
-    const clash = await createTopic({ prefix: 'dlq.clash' });
-    const f = await RestConsumer.create(a.url, uniqueName('g'), {
-      'max.attempts': 1,
-      'dead.letter.topic': clash.replace('dlq.clash', 'dlq_clash'),
-    });
-    await f.subscribe(a.url, [poisonTopic]);
+    // A topic without its <topic>.dlq: the gateway does not create it, the write fails and is counted.
+    const orphan = await createTopic();
+    await produceNumbers(a.url, orphan, 1);
+    const f = await RestConsumer.create(a.url, uniqueName('g'), { 'max.attempts': 1 });
+    await f.subscribe(a.url, [orphan]);
     const [doomed] = await f.poll(a.url, { timeout: 3000 });
     await f.nack(a.url, [doomed!]);
     await eventually(async () => {

@@ -101,6 +101,12 @@ describe('authentication', () => {
   it('accepts an API key in X-API-Key or Authorization: ApiKey, refuses an unknown one', async () => {
     expect((await get('/topics', { 'x-api-key': 'alice-secret-1' })).status).toBe(200);
     expect((await get('/topics', { authorization: 'ApiKey alice-secret-1' })).status).toBe(200);
+    // Without a policy file an authenticated principal may read the operator endpoints.
+    const metrics = await fetch(`${gw.url}/metrics`, {
+      headers: { 'x-api-key': 'alice-secret-1' },
+    });
+    expect(metrics.status).toBe(200);
+    await metrics.arrayBuffer();
     const wrong = await get('/topics', { 'x-api-key': 'alice-secret-2' });
     expect(wrong.status).toBe(401);
     expect(wrong.body.message).toContain('API key is not valid');

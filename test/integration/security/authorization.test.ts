@@ -14,7 +14,12 @@ import {
   type RunningGateway,
 } from '../../support/gateway-in-process.js';
 import { killAllGateways, spawnGateway, waitForLog } from '../../support/gateway-process.js';
-import { closeAllGrpcClients, gatewayClient, unary } from '../../support/grpc-client.js';
+import {
+  closeAllGrpcClients,
+  gatewayClient,
+  reflectionServices,
+  unary,
+} from '../../support/grpc-client.js';
 import { closeAllClients, createTopic, uniqueName } from '../../support/kafka.js';
 
 const KEYS = { alice: 'alice-key', bob: 'bob-key' } as const;
@@ -30,6 +35,8 @@ describe('authorization (policy file, API keys)', () => {
   let gw: RunningGateway;
   let orders: string;
   let other: string;
+  /** A dead-letter topic bob may produce to (his consumers name it: he may not write orders-*.dlq). */
+  let bobDlq: string;
   const call = async (who: Who, method: string, path: string, body?: unknown) => {
     const res = await fetch(`${gw.url}${path}`, {
       method,
@@ -51,6 +58,7 @@ describe('authorization (policy file, API keys)', () => {
   beforeAll(async () => {
     orders = await createTopic({ prefix: 'orders' });
     other = await createTopic();
+    bobDlq = await createTopic({ prefix: 'bob-dlq' });
     writeFileSync(
       env.KGW_AUTH_API_KEYS_FILE,
       JSON.stringify({
@@ -78,6 +86,8 @@ describe('authorization (policy file, API keys)', () => {
             topics: ['orders-*'],
             groups: ['bob-*'],
           },
+          { effect: 'allow', principals: ['bob'], operations: ['produce'], topics: ['bob-dlq-*'] },
+          { effect: 'allow', principals: ['alice'], operations: ['admin'], cluster: true },
           { effect: 'deny', principals: ['*'], operations: ['produce'], topics: [other] },
         ],
       }),
@@ -117,7 +127,7 @@ describe('authorization (policy file, API keys)', () => {
   it('checks groups, topics and the dead-letter topic of consumers, and keeps instances to their creator', async () => {
     expect((await createConsumer('bob', `orders-${uniqueName('g')}`)).status).toBe(403);
     const bobGroup = `bob-${uniqueName('g')}`;
-    const bobs = await createConsumer('bob', bobGroup);
+    const bobs = await createConsumer('bob', bobGroup, { 'dead.letter.topic': bobDlq });
     expect(bobs.status).toBe(200);
     expect(
       (await createConsumer('bob', `bob-${uniqueName('g')}`, { 'dead.letter.topic': 'x.dlq' }))
@@ -164,6 +174,41 @@ describe('authorization (policy file, API keys)', () => {
     expect((await call('bob', 'GET', `${base}/records?timeout=0`)).status).toBe(200);
   });
 
+  it('checks the default dead-letter topic <topic>.dlq like an explicit one, and never creates one', async () => {
+    // bob may consume orders-*, but not produce to orders-*.dlq, where his records would go.
+    const group = `bob-${uniqueName('g')}`;
+    const bobs = await createConsumer('bob', group);
+    expect(bobs.status).toBe(200);
+    const base = `/consumers/${group}/instances/${String(bobs.body.instance_id)}`;
+    const subscribed = await call('bob', 'POST', `${base}/subscription`, { topics: [orders] });
+    expect(subscribed.status).toBe(403);
+    expect(subscribed.body).toMatchObject({ code: 'KGW_FORBIDDEN', error_code: 40302 });
+    expect(String(subscribed.body.message)).toContain(`'${orders}.dlq'`);
+    const assigned = await call('bob', 'POST', `${base}/assignments`, {
+      partitions: [{ topic: orders, partition: 0 }],
+    });
+    expect(assigned.status).toBe(403);
+    // A dead-letter topic that does not exist, named by a principal allowed to produce to it.
+    const missing = `orders-${uniqueName('missing')}`;
+    const refused = await createConsumer('alice', `orders-${uniqueName('g')}`, {
+      'dead.letter.topic': missing,
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({
+      code: 'KGW_DEAD_LETTER_TOPIC_NOT_FOUND',
+      error_code: 42204,
+    });
+    // ... and asking about it created nothing.
+    expect((await call('alice', 'GET', `/topics/${missing}`)).status).toBe(404);
+    // alice may produce to orders-*.dlq: her subscription passes (the .dlq need not exist yet).
+    const aliceGroup = `orders-${uniqueName('g')}`;
+    const alices = await createConsumer('alice', aliceGroup);
+    const aliceBase = `/consumers/${aliceGroup}/instances/${String(alices.body.instance_id)}`;
+    expect(
+      (await call('alice', 'POST', `${aliceBase}/subscription`, { topics: [orders] })).status,
+    ).toBe(204);
+  });
+
   it('applies the same policy to gRPC calls', async () => {
     const client = gatewayClient(gw.grpcAddress);
     const as = (who: Who) => {
@@ -175,6 +220,35 @@ describe('authorization (policy file, API keys)', () => {
     await expect(unary(client, 'Produce', request, as('alice'))).resolves.toBeDefined();
     await expect(unary(client, 'Produce', request, as('bob'))).rejects.toMatchObject({
       code: status.PERMISSION_DENIED,
+    });
+  });
+
+  it('serves /metrics, /openapi.json and gRPC reflection only to principals allowed admin', async () => {
+    for (const path of ['/metrics', '/openapi.json']) {
+      const asAlice = await fetch(`${gw.url}${path}`, { headers: { 'x-api-key': KEYS.alice } });
+      expect(asAlice.status, path).toBe(200);
+      await asAlice.arrayBuffer();
+      const asBob = await call('bob', 'GET', path);
+      expect(asBob.status, path).toBe(403);
+      expect(asBob.body).toMatchObject({ code: 'KGW_FORBIDDEN', error_code: 40302 });
+      expect((await fetch(`${gw.url}${path}`)).status, path).toBe(401);
+    }
+    // The probes stay open.
+    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+    expect([200, 503]).toContain((await fetch(`${gw.url}/readyz`)).status);
+    const as = (who: Who) => {
+      const metadata = new Metadata();
+      metadata.set('x-api-key', KEYS[who]);
+      return metadata;
+    };
+    expect(await reflectionServices(gw.grpcAddress, as('alice'))).toContain(
+      'kafka_gateway.v1.KafkaGateway',
+    );
+    await expect(reflectionServices(gw.grpcAddress, as('bob'))).rejects.toMatchObject({
+      code: status.PERMISSION_DENIED,
+    });
+    await expect(reflectionServices(gw.grpcAddress)).rejects.toMatchObject({
+      code: status.UNAUTHENTICATED,
     });
   });
 
@@ -192,5 +266,12 @@ describe('authorization (policy file, API keys)', () => {
       resource: `topic:${orders}`,
       outcome: 'denied',
     });
+    await fetch(`${proc.url}/metrics`, { headers: { 'x-api-key': KEYS.bob } });
+    const admin = await waitForLog(
+      proc.logs,
+      (l) => l.audit === true && l.action === 'admin',
+      5000,
+    );
+    expect(admin).toMatchObject({ principal: 'bob', resource: 'cluster:kafka-gateway' });
   });
 });

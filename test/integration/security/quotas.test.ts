@@ -2,7 +2,7 @@
 // principal sending past its limit through two gateways gets 429
 // KGW_QUOTA_EXCEEDED with Retry-After once the shared budget is spent; an
 // address that keeps failing authentication is slowed down the same way.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -93,6 +93,70 @@ describe('quotas across two gateways', () => {
     const second = await send(1);
     expect(second.status).toBe(429);
     expect(await second.json()).toMatchObject({ code: 'KGW_QUOTA_EXCEEDED' });
+  });
+
+  it('lets a principal with an override in the policy file through where the default refuses', async () => {
+    const [slow, fast, member] = [uniqueName('slow'), uniqueName('fast'), uniqueName('member')];
+    const keysFile = join(dir, `${fast}-keys.json`);
+    writeFileSync(
+      keysFile,
+      JSON.stringify({
+        keys: [
+          { principal: slow, sha256: hashApiKey(`${slow}-key`) },
+          { principal: fast, sha256: hashApiKey(`${fast}-key`) },
+          { principal: member, sha256: hashApiKey(`${member}-key`), groups: ['bulk'] },
+        ],
+      }),
+    );
+    const policyFile = join(dir, `${fast}-policy.json`);
+    const policy = (quotas: Record<string, unknown>) => ({
+      rules: [{ effect: 'allow', principals: ['*'], operations: ['describe'], topics: ['*'] }],
+      quotas,
+    });
+    writeFileSync(
+      policyFile,
+      JSON.stringify(
+        policy({ [fast]: { requestsPerSecond: 1000 }, 'group:bulk': { requestsPerSecond: 1000 } }),
+      ),
+    );
+    gateways = await Promise.all(
+      [0, 1].map(() =>
+        startGateway({
+          KGW_AUTH: 'api-key',
+          KGW_AUTH_API_KEYS_FILE: keysFile,
+          KGW_AUTHZ_POLICY_FILE: policyFile,
+          KGW_QUOTA_REQUESTS_PER_SECOND: '5',
+        }),
+      ),
+    );
+    for (const g of gateways)
+      await eventually(async () => expect((await fetch(`${g.url}/readyz`)).status).toBe(200));
+    const burst = async (principal: string) => {
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          fetch(`${gateways[i % 2]!.url}/topics`, { headers: { 'x-api-key': `${principal}-key` } }),
+        ),
+      );
+      await Promise.all(results.map((r) => r.arrayBuffer()));
+      return results;
+    };
+    // The default (5/s, burst 5) refuses most of 30 requests through both instances...
+    const slowStatuses = (await burst(slow)).map((r) => r.status);
+    expect(slowStatuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(20);
+    // ... the principal's override (1000/s) and a group's override let all of them through.
+    const fastResults = await burst(fast);
+    expect(fastResults.map((r) => r.status)).toEqual(Array(30).fill(200));
+    expect(fastResults[0]!.headers.get('ratelimit-limit')).toBe('1000');
+    expect((await burst(member)).map((r) => r.status)).toEqual(Array(30).fill(200));
+    // The file is re-read when it changes: without its override, fast gets the default.
+    writeFileSync(policyFile, JSON.stringify(policy({})));
+    const later = new Date(Date.now() + 5000);
+    utimesSync(policyFile, later, later);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await eventually(async () => {
+      const statuses = (await burst(fast)).map((r) => r.status);
+      expect(statuses).toContain(429);
+    });
   });
 
   it('slows down an address that keeps failing authentication', async () => {

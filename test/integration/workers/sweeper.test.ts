@@ -41,6 +41,7 @@ describe('worker: background duties when nobody polls', () => {
 
   it('dead-letters a timed-out record past max.attempts and commits past it, with no poll', async () => {
     const topic = await createTopic();
+    await createTopic({ name: `${topic}.dlq` }); // the gateway never creates it
     await produceNumbers(gw.url, topic, 2);
     const s = await RestConsumer.create(gw.url, uniqueName('wg'), {
       'max.attempts': 1,

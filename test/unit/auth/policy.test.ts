@@ -22,6 +22,53 @@ describe('Policy', () => {
     expect(policy.allows(bob, 'produce', 'topic', 'orders')).toBe(true);
     expect(policy.allows(bob, 'consume', 'topic', '__consumer_offsets')).toBe(false);
     expect(policy.allows(bob, 'commit', 'group', '__anything')).toBe(true);
+    // Operator endpoints stay open to every authenticated principal.
+    expect(policy.allows(bob, 'admin', 'cluster', 'kafka-gateway')).toBe(true);
+  });
+
+  it('grants admin only by a rule on the cluster ("cluster": true), never by topic or group rules', () => {
+    const policy = new Policy(
+      write(
+        [
+          { effect: 'allow', principals: ['*'], operations: ['*'], topics: ['*'], groups: ['*'] },
+          { effect: 'allow', principals: ['group:team-a'], operations: ['admin'], cluster: true },
+        ],
+        'admin.json',
+      ),
+    );
+    expect(policy.allows(alice, 'admin', 'cluster', 'kafka-gateway')).toBe(true);
+    expect(policy.allows(bob, 'admin', 'cluster', 'kafka-gateway')).toBe(false);
+    // A cluster rule grants nothing on topics or groups.
+    const only = new Policy(
+      write(
+        [{ effect: 'allow', principals: ['bob'], operations: ['*'], cluster: true }],
+        'cluster-only.json',
+      ),
+    );
+    expect(only.allows(bob, 'admin', 'cluster', 'kafka-gateway')).toBe(true);
+    expect(only.allows(bob, 'produce', 'topic', 'orders')).toBe(false);
+    // A deny on the cluster wins.
+    const denied = new Policy(
+      write(
+        [
+          { effect: 'allow', principals: ['*'], operations: ['admin'], cluster: true },
+          { effect: 'deny', principals: ['bob'], operations: ['admin'], cluster: true },
+        ],
+        'admin-deny.json',
+      ),
+    );
+    expect(denied.allows(alice, 'admin', 'cluster', 'kafka-gateway')).toBe(true);
+    expect(denied.allows(bob, 'admin', 'cluster', 'kafka-gateway')).toBe(false);
+    // admin without "cluster": true would grant nothing: refused as a mistake.
+    expect(
+      () =>
+        new Policy(
+          write(
+            [{ effect: 'allow', principals: ['bob'], operations: ['admin'], topics: ['*'] }],
+            'admin-no-cluster.json',
+          ),
+        ),
+    ).toThrow(/"cluster": true/);
   });
 
   it('matches names, group: members and prefixes; a deny wins; nothing allowed is denied', () => {
@@ -46,6 +93,44 @@ describe('Policy', () => {
       ),
     );
     expect(internal.allows(bob, 'describe', 'topic', '__consumer_offsets')).toBe(true);
+  });
+
+  it('gives quota overrides field by field: the principal, else its most generous group, else none', () => {
+    const path = join(dir, 'quotas.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        rules: [],
+        quotas: {
+          alice: { requestsPerSecond: 50 },
+          'group:team-a': { requestsPerSecond: 5, recordsPerSecond: 100 },
+          'group:team-b': { recordsPerSecond: 0, bytesPerSecond: 1000 },
+          'group:team-c': { recordsPerSecond: 300 },
+        },
+      }),
+    );
+    const policy = new Policy(path);
+    expect(policy.quotaFor(alice)).toEqual({ requestsPerSecond: 50, recordsPerSecond: 100 });
+    expect(policy.quotaFor({ ...bob, groups: ['team-a', 'team-c'] })).toEqual({
+      requestsPerSecond: 5,
+      recordsPerSecond: 300,
+    });
+    // 0 is no limit: the most generous.
+    expect(policy.quotaFor({ ...bob, groups: ['team-c', 'team-b'] })).toEqual({
+      recordsPerSecond: 0,
+      bytesPerSecond: 1000,
+    });
+    expect(policy.quotaFor(bob)).toEqual({});
+    expect(new Policy(undefined).quotaFor(alice)).toEqual({});
+    for (const quotas of [
+      { alice: { requestsPerSecond: -1 } },
+      { alice: { requests: 5 } },
+      { alice: 5 },
+      [],
+    ]) {
+      writeFileSync(path, JSON.stringify({ rules: [], quotas }));
+      expect(() => new Policy(path), JSON.stringify(quotas)).toThrow(/quotas/);
+    }
   });
 
   it('refuses a bad file at boot, and keeps the last good rules when an edit breaks it', () => {

@@ -85,6 +85,7 @@ describe('loadConfig', () => {
       maxPollBytes: 16777216,
       maxSessionsPerGroup: 1000,
       maxGroups: 10000,
+      maxSessionsPerPrincipal: 1000,
       maxInFlightPerPartition: 1000,
       fetchers: 2,
       fetchCacheBytes: 67108864,

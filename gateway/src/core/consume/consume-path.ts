@@ -6,7 +6,6 @@ import { kafkaSecurity } from '../../kafka/client-security.js';
 import { redisConnection, redisSecurityOptions } from '../../store/redis-connection.js';
 import type { KafkaProducer } from '../../kafka/producer.js';
 import { RecordFetcher } from '../../kafka/record-fetcher.js';
-import { TopicAdmin } from '../../kafka/topic-admin.js';
 import type { TopicMetadataCache } from '../../kafka/topic-metadata-cache.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -105,7 +104,6 @@ export function buildConsumePath(
     producer,
     metadata: metadataCache,
     metadataClient: kafkaMetadata,
-    admin: new TopicAdmin(config.kafkaBrokers, config.kafkaClientId, security),
     logger,
     kafkaTimeoutMs,
     claimMs: config.produceTimeoutMs + kafkaTimeoutMs * 3,
@@ -122,7 +120,11 @@ export function buildConsumePath(
   });
   const sessionService = new SessionService({
     ...(access ? { access } : {}),
-    limits: { maxSessionsPerGroup: config.maxSessionsPerGroup, maxGroups: config.maxGroups },
+    limits: {
+      maxSessionsPerGroup: config.maxSessionsPerGroup,
+      maxGroups: config.maxGroups,
+      maxSessionsPerPrincipal: config.maxSessionsPerPrincipal,
+    },
     sessions,
     partitions: ledger,
     metadata: metadataCache,

@@ -96,7 +96,7 @@ export class PollLoop {
       options.maxTimeoutMs ?? Infinity,
     );
     const deadline = Date.now() + Math.max(0, timeoutMs);
-    const subscription = await sessionService.resolve(start.subscription);
+    const subscription = await sessionService.resolve(start.subscription, session);
     const wait = new PollWait(
       this.#deps.wake,
       this.#deps.tail,
