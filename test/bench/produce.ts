@@ -142,6 +142,11 @@ throughput) over ${AUTH_LATENCY_WINDOW_MS / 1000} s. Each result is given as a r
 the gateway's CPU time per request less that of \`none\` is the CPU cost of
 authenticating a request (with authentication on, the produce also runs the
 authorization check, with no policy file: allow all but internal topics).
+This part adds about 80 s to the scenario (about 3.5 minutes in all). On the
+shared 2-core VM one run's ratios move by tens of percent with other people's
+load (see "everything else" and the noisy-window note): read the CPU
+us/request difference first, and repeat the run before drawing a conclusion
+from a small difference.
 `;
 
 /**
