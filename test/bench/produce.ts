@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { measureAuthCost } from './lib/auth-cost.js';
+import { renderAuthCostReport } from './lib/auth-cost-report.js';
 import { measureThroughput } from './lib/closed-loop.js';
 import { CpuMeter } from './lib/cpu-meter.js';
 import { DirectProducerTarget } from './lib/direct-producer-target.js';
@@ -28,6 +30,9 @@ const BROKER_WARMUP_MS = 5000;
 const V2_SINGLE_CONCURRENCY = 256;
 const V2_BATCH_CONCURRENCY = 16;
 const DIRECT_IN_FLIGHT = 10_000;
+/** The authentication part: two max-throughput rounds per gateway, then one latency phase each. */
+const AUTH_ROUND_WINDOW_MS = 4000;
+const AUTH_LATENCY_WINDOW_MS = 6000;
 
 interface Case {
   readonly id: ProduceCaseResult['id'];
@@ -119,9 +124,35 @@ are built once and reused, so the generator stays cheap.
 
 Targets: (c) and (d) reach at least 50% of (a)'s records/s; (b) has a p99
 under 20 ms at half of its own max rate.
+
+**Cost of authentication.** After (a)–(d), the load of (b) (1 record per
+request, ${V2_SINGLE_CONCURRENCY} outstanding) goes through three more gateways started for
+it, each to its own fresh topic, with quotas off (\`KGW_QUOTA_*=0\`):
+\`KGW_AUTH=none\`; \`KGW_AUTH=api-key\` with a random 32-byte key stored as its
+SHA-256 in a keys file (sent as \`X-API-Key\`); \`KGW_AUTH=jwt\` with a JWKS file
+holding the public half of an RS256 key pair generated for the run, issuer and
+audience checked, and one token signed with \`jose\` (2 h expiry) sent as
+\`Authorization: Bearer\` on every request, as a client reuses its token. Before
+measuring, one produce with the credentials must be written and one without
+them refused with 401. Max throughput runs in two rounds of ${AUTH_ROUND_WINDOW_MS / 1000} s
+(after ${WARMUP_MS / 1000} s of warm-up each) in the order none, api-key, jwt, jwt, api-key,
+none, so drift in the machine's load weighs on all three alike; latency is then
+measured open-loop at one rate for all three (half the lowest mean max
+throughput) over ${AUTH_LATENCY_WINDOW_MS / 1000} s. Each result is given as a ratio to \`none\`, and
+the gateway's CPU time per request less that of \`none\` is the CPU cost of
+authenticating a request (with authentication on, the produce also runs the
+authorization check, with no policy file: allow all but internal topics).
+This part adds about 80 s to the scenario (about 3.5 minutes in all). On the
+shared 2-core VM one run's ratios move by tens of percent with other people's
+load (see "everything else" and the noisy-window note): read the CPU
+us/request difference first, and repeat the run before drawing a conclusion
+from a small difference.
 `;
 
-/** The produce path: direct baseline vs gateway v2 (1 and 100 records/request) and v3 streaming. */
+/**
+ * The produce path: direct baseline vs gateway v2 (1 and 100 records/request)
+ * and v3 streaming, then the cost of authentication (API key, JWT) per request.
+ */
 export const produceScenario: Scenario = {
   name: 'produce',
   title: 'Produce',
@@ -144,7 +175,21 @@ export const produceScenario: Scenario = {
       await createTopic(stack.kafkaBrokers, topic, PARTITIONS);
       results.push(await runCase(context, benchCase, topic, value));
     }
-    return renderProduceReport(results, {
+    const auth = await measureAuthCost(context, {
+      value,
+      concurrency: V2_SINGLE_CONCURRENCY,
+      warmupMs: WARMUP_MS,
+      roundWindowMs: AUTH_ROUND_WINDOW_MS,
+      latencyWindowMs: AUTH_LATENCY_WINDOW_MS,
+      drainTimeoutMs: DRAIN_TIMEOUT_MS,
+      async createTopic(prefix) {
+        const topic = benchTopicName(prefix);
+        topics.push(topic);
+        await createTopic(stack.kafkaBrokers, topic, PARTITIONS);
+        return topic;
+      },
+    });
+    const produce = renderProduceReport(results, {
       warmupMs: WARMUP_MS,
       windowMs: WINDOW_MS,
       valueBytes: VALUE_BYTES,
@@ -160,6 +205,13 @@ export const produceScenario: Scenario = {
         '(b) keeps many requests in flight because each one waits about `linger.ms` (5 ms) for its batch to be sent: with 64, throughput stays near 64 / 8 ms while the gateway is far from busy.',
       ],
     });
+    const authReport = renderAuthCostReport(auth, {
+      concurrency: V2_SINGLE_CONCURRENCY,
+      warmupMs: WARMUP_MS,
+      roundWindowMs: AUTH_ROUND_WINDOW_MS,
+      latencyWindowMs: AUTH_LATENCY_WINDOW_MS,
+    });
+    return `${produce}\n\n${authReport}`;
   },
 };
 

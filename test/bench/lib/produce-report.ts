@@ -10,7 +10,7 @@ import {
 import type { OpenLoopResult } from './open-loop.js';
 
 /** CPU (% of one core) outside Kafka, the gateway and the generator above which a window is flagged. */
-const NOISY_CPU_PERCENT = 25;
+export const NOISY_CPU_PERCENT = 25;
 
 /** What one produce case measured. */
 export interface ProduceCaseResult {
@@ -131,12 +131,12 @@ function throughputTarget(
 }
 
 /** CPU of processes this run does not own (and unattributed kernel time), in % of one core. */
-function otherCpu(cpu: CpuReport | undefined): number | undefined {
+export function otherCpu(cpu: CpuReport | undefined): number | undefined {
   if (cpu?.machine === undefined) return undefined;
   return Math.max(0, cpu.machine - (cpu.gateway ?? 0) - cpu.generator - (cpu.kafka ?? 0));
 }
 
-function formatCpu(value: number | undefined): string {
+export function formatCpu(value: number | undefined): string {
   return value === undefined || !Number.isFinite(value) ? 'n/a' : `${Math.round(value)}%`;
 }
 

@@ -29,6 +29,7 @@ export class V2ProduceTarget implements LoadTarget {
   readonly #pool: Pool;
   readonly #path: string;
   readonly #body: Buffer;
+  readonly #headers: Readonly<Record<string, string>>;
   #closed: Promise<void> | undefined;
 
   constructor(options: {
@@ -38,12 +39,15 @@ export class V2ProduceTarget implements LoadTarget {
     readonly value: Buffer;
     readonly recordsPerSend: number;
     readonly connections: number;
+    /** Sent with every request besides the content type (e.g. credentials). */
+    readonly headers?: Readonly<Record<string, string>>;
   }) {
     this.name = options.name;
     this.recordsPerSend = options.recordsPerSend;
     this.#pool = new Pool(options.baseUrl, { connections: options.connections, pipelining: 1 });
     this.#path = `/topics/${encodeURIComponent(options.topic)}`;
     this.#body = v2Body(options.value, options.recordsPerSend);
+    this.#headers = { ...HEADERS, ...options.headers };
   }
 
   async begin(): Promise<void> {}
@@ -51,7 +55,7 @@ export class V2ProduceTarget implements LoadTarget {
   send(done: SendDone): void {
     const n = this.recordsPerSend;
     this.#pool
-      .request({ method: 'POST', path: this.#path, headers: HEADERS, body: this.#body })
+      .request({ method: 'POST', path: this.#path, headers: this.#headers, body: this.#body })
       .then(async ({ statusCode, body }) => ({ statusCode, text: await body.text() }))
       .then(
         ({ statusCode, text }) => {
