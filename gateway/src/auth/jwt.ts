@@ -35,28 +35,59 @@ const ALGORITHMS = [
   'EdDSA',
 ];
 
+/** Tokens remembered as verified, and for how long at most (a key removed from a URL JWKS is noticed by then). */
+const CACHE_MAX_ENTRIES = 10_000;
+const CACHE_MAX_MS = 60_000;
+/** How often a JWKS file's modification time is looked at. */
+const FILE_CHECK_MS = 1000;
+
 /**
  * Validates JWT bearer tokens against a JWKS: signature (asymmetric
  * algorithms only), issuer and audience when configured, expiry and
  * not-before with the configured clock skew. A JWKS file is read again when
- * it changes, so keys rotate without a restart.
+ * it changes, so keys rotate without a restart. A token that verified is
+ * remembered (bounded, until it expires or for a minute at most, forgotten
+ * when the JWKS file changes): a client sends the same token on every
+ * request, and checking its signature each time doubled a request's CPU.
  */
 export class JwtVerifier {
   readonly #options: JwtOptions;
   readonly #keys: JWTVerifyGetKey;
+  /** Looks at a JWKS file for changes (at most once a second); none for a URL. */
+  readonly #refresh: () => void = () => undefined;
+  readonly #verified = new Map<string, { principal: Principal; until: number }>();
 
   constructor(options: JwtOptions) {
     this.#options = options;
-    this.#keys = /^https?:\/\//.test(options.jwks)
-      ? createRemoteJWKSet(new URL(options.jwks), {
-          timeoutDuration: options.timeoutMs,
-          cooldownDuration: 30_000,
-          cacheMaxAge: 600_000,
-        })
-      : fileKeySet(options.jwks);
+    if (/^https?:\/\//.test(options.jwks)) {
+      this.#keys = createRemoteJWKSet(new URL(options.jwks), {
+        timeoutDuration: options.timeoutMs,
+        cooldownDuration: 30_000,
+        cacheMaxAge: 600_000,
+      });
+    } else {
+      const file = fileKeySet(options.jwks, () => this.#verified.clear());
+      this.#keys = file.getKey;
+      this.#refresh = file.refresh;
+    }
   }
 
   async verify(token: string): Promise<Principal> {
+    this.#refresh();
+    const now = Date.now();
+    const known = this.#verified.get(token);
+    if (known && known.until > now) return known.principal;
+    if (known) this.#verified.delete(token);
+    const { principal, expiresAt } = await this.#verify(token);
+    if (this.#verified.size >= CACHE_MAX_ENTRIES) {
+      // Oldest first: a Map iterates in insertion order.
+      this.#verified.delete(this.#verified.keys().next().value!);
+    }
+    this.#verified.set(token, { principal, until: Math.min(expiresAt, now + CACHE_MAX_MS) });
+    return principal;
+  }
+
+  async #verify(token: string): Promise<{ principal: Principal; expiresAt: number }> {
     const { issuer, audience, clockSkewMs, principalClaim, groupsClaim } = this.#options;
     try {
       const { payload } = await jwtVerify(token, this.#keys, {
@@ -72,11 +103,15 @@ export class JwtVerifier {
       }
       const groups = payload[groupsClaim];
       return {
-        name,
-        groups: Array.isArray(groups)
-          ? groups.filter((g): g is string => typeof g === 'string')
-          : [],
-        via: 'jwt',
+        principal: {
+          name,
+          groups: Array.isArray(groups)
+            ? groups.filter((g): g is string => typeof g === 'string')
+            : [],
+          via: 'jwt',
+        },
+        // requiredClaims makes exp present; remembered no longer than jwtVerify would accept it.
+        expiresAt: payload.exp! * 1000,
       };
     } catch (err) {
       if (err instanceof GatewayError) throw err;
@@ -103,19 +138,36 @@ function unauthenticated(message: string): GatewayError {
   return new GatewayError('KGW_UNAUTHENTICATED', message);
 }
 
-/** A JWKS from a file, read again when the file's modification time changes. */
-function fileKeySet(path: string): JWTVerifyGetKey {
+/** A JWKS from a file, read again when the file's modification time changes (looked at once a second). */
+function fileKeySet(
+  path: string,
+  onChange: () => void,
+): { getKey: JWTVerifyGetKey; refresh: () => void } {
   let mtimeMs = -1;
+  let checkedAt = 0;
   let keySet: JWTVerifyGetKey | undefined;
   const load = (): JWTVerifyGetKey => {
+    const now = Date.now();
+    if (keySet && now - checkedAt < FILE_CHECK_MS) return keySet;
+    checkedAt = now;
     const stat = statSync(path);
     if (!keySet || stat.mtimeMs !== mtimeMs) {
       const jwks = JSON.parse(readFileSync(path, 'utf8')) as JSONWebKeySet;
       keySet = createLocalJWKSet(jwks);
+      if (mtimeMs !== -1) onChange();
       mtimeMs = stat.mtimeMs;
     }
     return keySet;
   };
   load(); // a broken file stops the boot, not the first request
-  return (header, token) => load()(header, token);
+  return { getKey: (header, token) => load()(header, token), refresh };
+
+  function refresh(): void {
+    try {
+      load();
+    } catch {
+      // A file caught mid-write: the next verification reads it again and refuses meanwhile.
+      keySet = undefined;
+    }
+  }
 }
