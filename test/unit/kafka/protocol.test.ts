@@ -9,6 +9,7 @@ import { GroupCoordinatorClient } from '../../../gateway/src/kafka/group-coordin
 import { BrokerConnection } from '../../../gateway/src/kafka/protocol/broker-connection.js';
 import { decodeDescribeGroupsResponse } from '../../../gateway/src/kafka/protocol/describe-groups.js';
 import {
+  BrokerAuthenticationError,
   BrokerConnectionError,
   ProtocolError,
 } from '../../../gateway/src/kafka/protocol/errors.js';
@@ -454,5 +455,126 @@ describe('BrokerConnection against a scripted broker', () => {
       });
       expect(seen.map((r) => r.apiKey)).toEqual([10, 8]);
     });
+  });
+});
+
+describe('BrokerConnection SASL against a scripted broker', () => {
+  const servers: Server[] = [];
+  const connections: BrokerConnection[] = [];
+  afterEach(async () => {
+    connections.splice(0).forEach((c) => c.close());
+    await Promise.all(
+      servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+    );
+  });
+
+  /**
+   * A broker speaking PLAIN: it checks the credentials, grants sessions of `lifetimeMs`
+   * (KIP-368) and answers FindCoordinator with the key; it counts sockets opened and closed.
+   */
+  async function saslBroker(lifetimeMs: number): Promise<{
+    port: number;
+    opened: () => number;
+    closed: () => number;
+  }> {
+    let opened = 0;
+    let closed = 0;
+    const server = createServer((socket) => {
+      opened += 1;
+      socket.on('close', () => (closed += 1));
+      socket.on('error', () => undefined);
+      let buffered = Buffer.alloc(0);
+      socket.on('data', (chunk) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
+          const r = new ResponseReader(buffered.subarray(4, 4 + buffered.readInt32BE(0)));
+          buffered = buffered.subarray(4 + buffered.readInt32BE(0));
+          const apiKey = r.int16();
+          r.int16();
+          const correlationId = r.int32();
+          r.nullableString();
+          const w = new RequestWriter().int32(0).int32(correlationId);
+          if (apiKey === 18) {
+            // FindCoordinator v0-v6, SaslHandshake v0-v1, SaslAuthenticate v0-v2.
+            w.int16(0).array(
+              [
+                [10, 0, 6],
+                [17, 0, 1],
+                [36, 0, 2],
+              ],
+              (x, [key, min, max]) => x.int16(key!).int16(min!).int16(max!),
+            );
+          } else if (apiKey === 17) {
+            const mechanism = r.string();
+            w.int16(mechanism === 'PLAIN' ? 0 : 33).array(['PLAIN'], (x, m) => x.string(m));
+          } else if (apiKey === 36) {
+            const ok = r.bytes()!.toString('utf8') === '\0alice\0secret';
+            w.int16(ok ? 0 : 58)
+              .nullableString(ok ? null : 'Invalid username or password')
+              .bytes(Buffer.alloc(0))
+              .int64(ok ? lifetimeMs : 0);
+          } else {
+            w.int32(0).int16(0).nullableString(null).int32(1).string(r.string()).int32(9092);
+          }
+          socket.write(w.patchInt32(0, w.length - 4).toBuffer());
+        }
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    return {
+      port: (server.address() as { port: number }).port,
+      opened: () => opened,
+      closed: () => closed,
+    };
+  }
+
+  function open(port: number, password: string, mechanism: 'PLAIN' | 'SCRAM-SHA-256' = 'PLAIN') {
+    const connection = new BrokerConnection({
+      host: '127.0.0.1',
+      port,
+      clientId: 'test',
+      connectTimeoutMs: 2000,
+      logger: createLogger('silent'),
+      sasl: { mechanism, username: 'alice', password },
+    });
+    connections.push(connection);
+    return connection;
+  }
+
+  const find = (c: BrokerConnection, group: string): Promise<string> =>
+    c
+      .request(
+        FIND_COORDINATOR,
+        (w) => encodeFindCoordinatorRequest(w, group),
+        decodeFindCoordinatorResponse,
+        Date.now() + 2000,
+      )
+      .then((found) => found.host);
+
+  it('authenticates once per connection and replaces a session before the broker expires it', async () => {
+    const broker = await saslBroker(400);
+    const c = open(broker.port, 'secret');
+    expect(await find(c, 'a')).toBe('a');
+    expect(await find(c, 'b')).toBe('b');
+    expect(broker.opened()).toBe(1);
+    // Retired at 80% of its lifetime (320 ms): the next request opens a new session.
+    await new Promise((resolve) => setTimeout(resolve, 360));
+    expect(broker.closed()).toBe(1);
+    expect(await find(c, 'c')).toBe('c');
+    expect(broker.opened()).toBe(2);
+  });
+
+  it('refuses wrong credentials and an unsupported mechanism as not retriable, saying why', async () => {
+    const broker = await saslBroker(0);
+    await expect(find(open(broker.port, 'wrong'), 'a')).rejects.toThrow(
+      /SASL PLAIN authentication of 'alice' failed: Invalid username or password/,
+    );
+    await expect(find(open(broker.port, 'secret', 'SCRAM-SHA-256'), 'a')).rejects.toThrow(
+      /SCRAM-SHA-256 is not enabled on the broker \(it offers PLAIN\)/,
+    );
+    const err = await find(open(broker.port, 'wrong'), 'a').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BrokerAuthenticationError);
+    expect(translateGroupError(err, 'g', 'commit').code).toBe('KGW_KAFKA_UNAVAILABLE');
   });
 });
