@@ -103,7 +103,16 @@ function connectionProblems(values: Record<string, unknown>): string[] {
     problems.push(
       'KGW_KAFKA_SASL_MECHANISM needs KGW_KAFKA_SECURITY_PROTOCOL=sasl_ssl or sasl_plaintext',
     );
-  if (sasl && mechanism) {
+  if (sasl && mechanism === 'OAUTHBEARER') {
+    for (const [key, env] of [
+      ['kafkaOauthTokenUrl', 'KGW_KAFKA_OAUTH_TOKEN_URL'],
+      ['kafkaOauthClientId', 'KGW_KAFKA_OAUTH_CLIENT_ID'],
+      ['kafkaOauthClientSecretFile', 'KGW_KAFKA_OAUTH_CLIENT_SECRET_FILE'],
+    ] as const)
+      if (!set(key)) problems.push(`SASL OAUTHBEARER: set ${env}`);
+    if (set('kafkaOauthTokenUrl') && !/^https?:\/\//.test(String(values.kafkaOauthTokenUrl)))
+      problems.push('KGW_KAFKA_OAUTH_TOKEN_URL must be an http:// or https:// URL');
+  } else if (sasl && mechanism) {
     if (!set('kafkaSaslUsername')) problems.push(`SASL ${mechanism}: set KGW_KAFKA_SASL_USERNAME`);
     if (set('kafkaSaslPassword') === set('kafkaSaslPasswordFile'))
       problems.push(
@@ -138,6 +147,7 @@ const FILE_SETTINGS = [
   ['kafkaSslKeyFile', 'KGW_KAFKA_SSL_KEY_FILE'],
   ['kafkaSslKeyPasswordFile', 'KGW_KAFKA_SSL_KEY_PASSWORD_FILE'],
   ['kafkaSaslPasswordFile', 'KGW_KAFKA_SASL_PASSWORD_FILE'],
+  ['kafkaOauthClientSecretFile', 'KGW_KAFKA_OAUTH_CLIENT_SECRET_FILE'],
   ['redisPasswordFile', 'KGW_REDIS_PASSWORD_FILE'],
   ['redisTlsCaFile', 'KGW_REDIS_TLS_CA_FILE'],
   ['redisTlsCertFile', 'KGW_REDIS_TLS_CERT_FILE'],

@@ -35,7 +35,12 @@ function setting<T>(
 }
 
 export const KAFKA_SECURITY_PROTOCOLS = ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'] as const;
-export const KAFKA_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+export const KAFKA_SASL_MECHANISMS = [
+  'PLAIN',
+  'SCRAM-SHA-256',
+  'SCRAM-SHA-512',
+  'OAUTHBEARER',
+] as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -122,6 +127,30 @@ export const SETTINGS = {
     'KGW_KAFKA_SASL_PASSWORD_FILE',
     '',
     'File holding the SASL password, read at boot.',
+    optional,
+  ),
+  kafkaOauthTokenUrl: setting(
+    'KGW_KAFKA_OAUTH_TOKEN_URL',
+    '',
+    'OAUTHBEARER: the OAuth 2 token endpoint the gateway gets Kafka access tokens from (client credentials).',
+    optional,
+  ),
+  kafkaOauthClientId: setting(
+    'KGW_KAFKA_OAUTH_CLIENT_ID',
+    '',
+    'OAUTHBEARER: the client id sent to the token endpoint.',
+    optional,
+  ),
+  kafkaOauthClientSecretFile: setting(
+    'KGW_KAFKA_OAUTH_CLIENT_SECRET_FILE',
+    '',
+    'OAUTHBEARER: file holding the client secret, read at boot.',
+    optional,
+  ),
+  kafkaOauthScope: setting(
+    'KGW_KAFKA_OAUTH_SCOPE',
+    '',
+    'OAUTHBEARER: space-separated scopes to ask for (empty: none).',
     optional,
   ),
   redisPasswordFile: setting(

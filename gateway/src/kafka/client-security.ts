@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { Config } from '../config/schema.js';
+import { createLogger } from '../observability/logger.js';
+import { OAuthTokenSource } from './oauth-token.js';
 import type { KAFKA_SASL_MECHANISMS, KAFKA_SECURITY_PROTOCOLS } from '../config/schema.js';
 
 export type KafkaSecurityProtocol = (typeof KAFKA_SECURITY_PROTOCOLS)[number];
@@ -15,11 +17,13 @@ export interface KafkaTls {
   readonly verifyHostname: boolean;
 }
 
-export interface KafkaSasl {
-  readonly mechanism: KafkaSaslMechanism;
-  readonly username: string;
-  readonly password: string;
-}
+export type KafkaSasl =
+  | {
+      readonly mechanism: Exclude<KafkaSaslMechanism, 'OAUTHBEARER'>;
+      readonly username: string;
+      readonly password: string;
+    }
+  | { readonly mechanism: 'OAUTHBEARER'; readonly tokens: OAuthTokenSource };
 
 /** How every Kafka client of the process connects: librdkafka's and the group coordinator's. */
 export interface KafkaSecurity {
@@ -32,8 +36,43 @@ export const PLAINTEXT: KafkaSecurity = { protocol: 'plaintext' };
 
 const readSecret = (path: string): string => readFileSync(path, 'utf8').trim();
 
+/** One per configuration, so the process shares one OAuth token source. */
+const resolved = new WeakMap<Config, KafkaSecurity>();
+
 /** Resolves the settings (secrets read from their files, once) into one KafkaSecurity. */
 export function kafkaSecurity(config: Config): KafkaSecurity {
+  let security = resolved.get(config);
+  if (!security) {
+    security = resolve(config);
+    resolved.set(config, security);
+  }
+  return security;
+}
+
+function sasl(config: Config): KafkaSasl {
+  if (config.kafkaSaslMechanism === 'OAUTHBEARER') {
+    return {
+      mechanism: 'OAUTHBEARER',
+      tokens: new OAuthTokenSource({
+        url: config.kafkaOauthTokenUrl,
+        clientId: config.kafkaOauthClientId,
+        clientSecret: readSecret(config.kafkaOauthClientSecretFile),
+        scope: config.kafkaOauthScope,
+        timeoutMs: config.readyTimeoutMs,
+        logger: createLogger(config.logLevel).child({ component: 'kafka-oauth' }),
+      }),
+    };
+  }
+  return {
+    mechanism: config.kafkaSaslMechanism as Exclude<KafkaSaslMechanism, 'OAUTHBEARER'>,
+    username: config.kafkaSaslUsername,
+    password: config.kafkaSaslPasswordFile
+      ? readSecret(config.kafkaSaslPasswordFile)
+      : config.kafkaSaslPassword,
+  };
+}
+
+function resolve(config: Config): KafkaSecurity {
   const protocol = config.kafkaSecurityProtocol;
   const usesTls = protocol === 'ssl' || protocol === 'sasl_ssl';
   const usesSasl = protocol === 'sasl_plaintext' || protocol === 'sasl_ssl';
@@ -52,17 +91,7 @@ export function kafkaSecurity(config: Config): KafkaSecurity {
           },
         }
       : {}),
-    ...(usesSasl && config.kafkaSaslMechanism
-      ? {
-          sasl: {
-            mechanism: config.kafkaSaslMechanism,
-            username: config.kafkaSaslUsername,
-            password: config.kafkaSaslPasswordFile
-              ? readSecret(config.kafkaSaslPasswordFile)
-              : config.kafkaSaslPassword,
-          },
-        }
-      : {}),
+    ...(usesSasl && config.kafkaSaslMechanism ? { sasl: sasl(config) } : {}),
   };
 }
 
@@ -79,10 +108,18 @@ export function librdkafkaSecurity(security: KafkaSecurity = PLAINTEXT): Record<
   }
   if (sasl) {
     props['sasl.mechanisms'] = sasl.mechanism;
-    props['sasl.username'] = sasl.username;
-    props['sasl.password'] = sasl.password;
+    // OAUTHBEARER: the token is handed to each client (LazyConnection), never configured.
+    if (sasl.mechanism !== 'OAUTHBEARER') {
+      props['sasl.username'] = sasl.username;
+      props['sasl.password'] = sasl.password;
+    }
   }
   return props;
+}
+
+/** The OAuth token source of a security setup, if it uses OAUTHBEARER. */
+export function oauthTokens(security: KafkaSecurity | undefined): OAuthTokenSource | undefined {
+  return security?.sasl?.mechanism === 'OAUTHBEARER' ? security.sasl.tokens : undefined;
 }
 
 /** node:tls options toward one broker, for the gateway's own protocol client. */

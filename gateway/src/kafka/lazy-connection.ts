@@ -1,10 +1,13 @@
 import type Kafka from 'node-rdkafka';
+import { GatewayError } from '../errors.js';
+import type { OAuthTokenSource } from './oauth-token.js';
 import { translateKafkaError } from './translate-error.js';
 
 /** The part of a node-rdkafka client that connecting needs. */
 export interface Connectable {
   isConnected(): boolean;
   connect(options: Kafka.MetadataOptions, cb: (err: Kafka.LibrdKafkaError | null) => void): unknown;
+  setOauthBearerToken?(token: string): unknown;
 }
 
 /**
@@ -14,15 +17,32 @@ export interface Connectable {
  */
 export class LazyConnection {
   readonly #client: Connectable;
+  readonly #tokens: OAuthTokenSource | undefined;
   #connecting: Promise<void> | undefined;
 
-  constructor(client: Connectable) {
+  /** With `tokens` (SASL/OAUTHBEARER), the client gets a token before it connects and every refreshed one. */
+  constructor(client: Connectable, tokens?: OAuthTokenSource) {
     this.#client = client;
+    this.#tokens = tokens;
+    tokens?.onToken((token) => client.setOauthBearerToken?.(token));
   }
 
   ensure(timeoutMs: number): Promise<void> {
     if (this.#client.isConnected()) return Promise.resolve();
-    this.#connecting ??= new Promise<void>((resolve, reject) => {
+    this.#connecting ??= this.#connect(timeoutMs);
+    return this.#connecting;
+  }
+
+  async #connect(timeoutMs: number): Promise<void> {
+    if (this.#tokens) {
+      try {
+        this.#client.setOauthBearerToken?.(await this.#tokens.token());
+      } catch (err) {
+        this.#connecting = undefined;
+        throw new GatewayError('KGW_KAFKA_UNAVAILABLE', (err as Error).message, { cause: err });
+      }
+    }
+    return new Promise<void>((resolve, reject) => {
       // allTopics: false — the connect-time metadata request names no topic.
       this.#client.connect({ timeout: timeoutMs, allTopics: false }, (err) => {
         this.#connecting = undefined;
@@ -30,6 +50,5 @@ export class LazyConnection {
         else resolve();
       });
     });
-    return this.#connecting;
   }
 }

@@ -1,6 +1,6 @@
 import Kafka from 'node-rdkafka';
 import type { Logger } from '../observability/logger.js';
-import { librdkafkaSecurity, type KafkaSecurity } from './client-security.js';
+import { librdkafkaSecurity, oauthTokens, type KafkaSecurity } from './client-security.js';
 import { LazyConnection } from './lazy-connection.js';
 import { GatewayError } from '../errors.js';
 import { translateKafkaError } from './translate-error.js';
@@ -80,7 +80,7 @@ export class KafkaMetadataClient {
       if (!this.#brokerFailure) this.#logger.warn({ reason: message }, 'Kafka connection failed');
       this.#brokerFailure = { message, at: Date.now() };
     });
-    this.#connection = new LazyConnection(this.#client);
+    this.#connection = new LazyConnection(this.#client, oauthTokens(options.security));
   }
 
   /**

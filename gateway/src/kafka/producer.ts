@@ -2,7 +2,12 @@ import Kafka from 'node-rdkafka';
 import type { Config } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { kafkaSecurity, librdkafkaSecurity, type KafkaSecurity } from './client-security.js';
+import {
+  kafkaSecurity,
+  librdkafkaSecurity,
+  oauthTokens,
+  type KafkaSecurity,
+} from './client-security.js';
 import { LazyConnection } from './lazy-connection.js';
 import { translateProduceError } from './translate-error.js';
 import { disconnectWithin } from './disconnect.js';
@@ -150,7 +155,7 @@ export class KafkaProducer {
       }, 1000);
       this.#idlePoller.unref();
     }
-    this.#connection = new LazyConnection(this.#client);
+    this.#connection = new LazyConnection(this.#client, oauthTokens(options.security));
   }
 
   /** Records and bytes handed to librdkafka and not yet reported. */

@@ -1,6 +1,6 @@
 import Kafka from 'node-rdkafka';
 import type { Logger } from '../observability/logger.js';
-import { librdkafkaSecurity, type KafkaSecurity } from './client-security.js';
+import { librdkafkaSecurity, oauthTokens, type KafkaSecurity } from './client-security.js';
 import { LazyConnection } from './lazy-connection.js';
 import { translateKafkaError } from './translate-error.js';
 import { disconnectWithin } from './disconnect.js';
@@ -87,7 +87,7 @@ export class RecordFetcher {
       if (options.onBrokerStats) consumer.on('event.stats', statsListener(options.onBrokerStats));
       return {
         consumer,
-        connection: new LazyConnection(consumer),
+        connection: new LazyConnection(consumer, oauthTokens(options.security)),
         busy: Promise.resolve(),
         positions: new Map(),
         lastUsed: 0,

@@ -1,6 +1,8 @@
 // The gateway against `stack up --secure`: Kafka only on SASL_SSL (SCRAM users, a private CA,
 // StandardAuthorizer ACLs) and Redis only on TLS with client certificates and an ACL user.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,6 +127,8 @@ describe('a secured Kafka (SASL_SSL, SCRAM, ACLs) and Redis (TLS, ACL user)', ()
   it.each(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const)(
     "the gateway's own protocol client authenticates with %s",
     async (mechanism) => {
+      const { sasl } = security;
+      if (sasl?.mechanism === 'OAUTHBEARER' || !sasl) throw new Error('the stack uses SCRAM');
       const t = await topic('mech');
       const group = uniqueName('g');
       const client = new GroupCoordinatorClient({
@@ -132,7 +136,7 @@ describe('a secured Kafka (SASL_SSL, SCRAM, ACLs) and Redis (TLS, ACL user)', ()
         clientId: 'kgw-test',
         timeoutMs: 10_000,
         logger: createLogger('silent'),
-        security: { ...security, sasl: { ...security.sasl!, mechanism } },
+        security: { ...security, sasl: { ...sasl, mechanism } },
       });
       try {
         await client.commit(group, [{ topic: t, partition: 1, offset: 42, metadata: 'm' }]);
@@ -150,7 +154,10 @@ describe('a secured Kafka (SASL_SSL, SCRAM, ACLs) and Redis (TLS, ACL user)', ()
       clientId: 'kgw-test',
       timeoutMs: 3000,
       logger: createLogger('silent'),
-      security: { ...security, sasl: { ...security.sasl!, password: 'wrong' } },
+      security: {
+        ...security,
+        sasl: { mechanism: 'SCRAM-SHA-512', username: 'gateway', password: 'wrong' },
+      },
     });
     try {
       await expect(
@@ -160,6 +167,120 @@ describe('a secured Kafka (SASL_SSL, SCRAM, ACLs) and Redis (TLS, ACL user)', ()
       await client.close();
     }
   });
+
+  /**
+   * An OAuth 2 token endpoint (client credentials) issuing the unsigned tokens the stack's
+   * brokers accept for OAUTHBEARER (Kafka's unsecured validator), valid for `lifetimeS`.
+   */
+  async function tokenEndpoint(
+    secret: string,
+    lifetimeS: number,
+  ): Promise<{ url: string; issued: () => number; close: () => Promise<void> }> {
+    let issued = 0;
+    const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const expected = `Basic ${Buffer.from(`gateway-client:${secret}`).toString('base64')}`;
+        const form = new URLSearchParams(body);
+        res.setHeader('content-type', 'application/json');
+        if (
+          req.headers.authorization !== expected ||
+          form.get('grant_type') !== 'client_credentials'
+        ) {
+          res.statusCode = 401;
+          res.end(JSON.stringify({ error: 'invalid_client' }));
+          return;
+        }
+        issued += 1;
+        const now = Math.floor(Date.now() / 1000);
+        const token = `${b64({ alg: 'none' })}.${b64({ sub: 'gateway', iat: now, exp: now + lifetimeS })}.`;
+        res.end(
+          JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: lifetimeS }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`,
+      issued: () => issued,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  it('authenticates with SASL OAUTHBEARER using tokens from a token endpoint, refreshed before they expire', async () => {
+    const secretFile = join(runDir, 'oauth-secret');
+    await writeFile(secretFile, 'client-secret');
+    const endpoint = await tokenEndpoint('client-secret', 3);
+    const vars: Record<string, string> = {
+      ...env.vars,
+      KGW_KAFKA_SASL_MECHANISM: 'OAUTHBEARER',
+      KGW_KAFKA_OAUTH_TOKEN_URL: endpoint.url,
+      KGW_KAFKA_OAUTH_CLIENT_ID: 'gateway-client',
+      KGW_KAFKA_OAUTH_CLIENT_SECRET_FILE: secretFile,
+    };
+    delete vars.KGW_KAFKA_SASL_USERNAME;
+    delete vars.KGW_KAFKA_SASL_PASSWORD_FILE;
+    const gw = await spawnGateway(vars);
+    try {
+      const t = await topic('oauth');
+      const group = uniqueName('g');
+      const produced = await fetch(`${gw.url}/topics/${t}`, {
+        method: 'POST',
+        headers: { 'content-type': JSON_V2 },
+        body: JSON.stringify({ records: [{ value: 'o' }] }),
+      });
+      expect(produced.status).toBe(200);
+      // A commit travels through the gateway's own protocol client: OAUTHBEARER there too.
+      const post = (url: string, body: unknown): Promise<Response> =>
+        fetch(url, { method: 'POST', headers: { 'content-type': V2 }, body: JSON.stringify(body) });
+      await post(`${gw.url}/consumers/${group}`, { name: 'c', 'auto.offset.reset': 'earliest' });
+      const base = `${gw.url}/consumers/${group}/instances/c`;
+      expect(
+        (
+          await post(`${base}/assignments`, {
+            partitions: [
+              { topic: t, partition: 0 },
+              { topic: t, partition: 1 },
+            ],
+          })
+        ).status,
+      ).toBe(204);
+      await eventually(async () => {
+        const res = await fetch(`${base}/records`, { headers: { accept: JSON_V2 } });
+        expect(((await res.json()) as unknown[]).length).toBe(1);
+      });
+      expect((await post(`${base}/offsets`, {})).status).toBe(204);
+      // Tokens live 3 s and are replaced at 80%: after 5 s at least two more were fetched.
+      const before = endpoint.issued();
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      expect(endpoint.issued()).toBeGreaterThanOrEqual(before + 2);
+      expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
+    } finally {
+      await gw.stop('SIGKILL');
+      await endpoint.close();
+    }
+  }, 60_000);
+
+  it('/readyz says the token endpoint refused the client', async () => {
+    const secretFile = join(runDir, 'oauth-wrong-secret');
+    await writeFile(secretFile, 'wrong');
+    const endpoint = await tokenEndpoint('client-secret', 60);
+    try {
+      const body = await readyzWith({
+        KGW_KAFKA_SASL_MECHANISM: 'OAUTHBEARER',
+        KGW_KAFKA_OAUTH_TOKEN_URL: endpoint.url,
+        KGW_KAFKA_OAUTH_CLIENT_ID: 'gateway-client',
+        KGW_KAFKA_OAUTH_CLIENT_SECRET_FILE: secretFile,
+        KGW_KAFKA_SASL_USERNAME: '',
+        KGW_KAFKA_SASL_PASSWORD_FILE: '',
+      });
+      expect(body.checks.kafka!.message).toMatch(/OAuth token.*401 \(invalid_client\)/);
+    } finally {
+      await endpoint.close();
+    }
+  }, 60_000);
 
   /** Starts a gateway with the stack's settings changed by `overrides`; returns its /readyz body. */
   async function readyzWith(overrides: Record<string, string>): Promise<{

@@ -31,6 +31,10 @@ describe('loadConfig', () => {
       kafkaSaslUsername: '',
       kafkaSaslPassword: '',
       kafkaSaslPasswordFile: '',
+      kafkaOauthTokenUrl: '',
+      kafkaOauthClientId: '',
+      kafkaOauthClientSecretFile: '',
+      kafkaOauthScope: '',
       redisPasswordFile: '',
       redisTlsCaFile: '',
       redisTlsCertFile: '',
@@ -210,6 +214,13 @@ describe('loadConfig', () => {
       /'GSSAPI' is not one of/,
     );
     expect(() => loadConfig(sasl)).toThrow(/set KGW_KAFKA_SASL_USERNAME/);
+    expect(() =>
+      loadConfig({
+        ...sasl,
+        KGW_KAFKA_SASL_MECHANISM: 'OAUTHBEARER',
+        KGW_KAFKA_OAUTH_TOKEN_URL: 'ftp://x',
+      }),
+    ).toThrow(/KGW_KAFKA_OAUTH_CLIENT_ID.*KGW_KAFKA_OAUTH_CLIENT_SECRET_FILE.*must be an http/);
     expect(() => loadConfig({ ...sasl, KGW_KAFKA_SASL_USERNAME: 'u' })).toThrow(
       /set one of KGW_KAFKA_SASL_PASSWORD or KGW_KAFKA_SASL_PASSWORD_FILE/,
     );

@@ -20,6 +20,7 @@ import {
   encodeSaslAuthenticateRequest,
   encodeSaslHandshakeRequest,
   saslConversation,
+  saslIdentity,
 } from './sasl.js';
 import type { RequestWriter } from './writer.js';
 
@@ -169,7 +170,16 @@ export class BrokerConnection {
     }
     const version = pickVersion(SASL_AUTHENTICATE, session.versions);
     const conversation = saslConversation(sasl);
-    let message: Buffer | null = conversation.first;
+    let message: Buffer | null;
+    try {
+      message = await conversation.first();
+    } catch (err) {
+      throw new BrokerAuthenticationError(
+        this.address,
+        `SASL ${sasl.mechanism}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
     let lifetimeMs = 0;
     while (message) {
       const bytes: Buffer = message;
@@ -186,7 +196,7 @@ export class BrokerConnection {
       if (answer.errorCode !== 0) {
         throw new BrokerAuthenticationError(
           this.address,
-          `SASL ${sasl.mechanism} authentication of '${sasl.username}' failed: ${answer.errorMessage ?? `Kafka error code ${answer.errorCode}`}`,
+          `SASL ${sasl.mechanism} authentication of ${saslIdentity(sasl)} failed: ${answer.errorMessage ?? `Kafka error code ${answer.errorCode}`}`,
         );
       }
       lifetimeMs = answer.sessionLifetimeMs;

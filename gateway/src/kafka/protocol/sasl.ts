@@ -61,21 +61,42 @@ export function decodeSaslAuthenticateResponse(
  * message is wrong.
  */
 export interface SaslConversation {
-  readonly first: Buffer;
+  first(): Promise<Buffer>;
   next(server: Buffer): Promise<Buffer | null>;
+}
+
+/** Who is authenticating, for messages: the SASL user, or the token's holder. */
+export function saslIdentity(sasl: KafkaSasl): string {
+  return sasl.mechanism === 'OAUTHBEARER' ? 'the OAuth token' : `'${sasl.username}'`;
 }
 
 export function saslConversation(sasl: KafkaSasl): SaslConversation {
   if (sasl.mechanism === 'PLAIN') {
     return {
-      first: Buffer.from(`\0${sasl.username}\0${sasl.password}`, 'utf8'),
+      first: () => Promise.resolve(Buffer.from(`\0${sasl.username}\0${sasl.password}`, 'utf8')),
       next: () => Promise.resolve(null),
+    };
+  }
+  if (sasl.mechanism === 'OAUTHBEARER') {
+    let refused: string | undefined;
+    return {
+      // RFC 7628 §3.1: the GS2 header, then the bearer token between ^A separators.
+      first: async () =>
+        Buffer.from(`n,,\x01auth=Bearer ${await sasl.tokens.token()}\x01\x01`, 'utf8'),
+      next(server) {
+        if (server.length === 0) return Promise.resolve(null);
+        // A refusal comes as a JSON challenge; the client answers ^A and the broker then fails
+        // the exchange with an error code (RFC 7628 §3.2.3).
+        if (refused !== undefined) return Promise.reject(new Error(refused));
+        refused = `the broker refused the token: ${server.toString('utf8')}`;
+        return Promise.resolve(Buffer.from('\x01', 'utf8'));
+      },
     };
   }
   const scram = new ScramClient(sasl.mechanism, sasl.username, sasl.password);
   let step = 0;
   return {
-    first: Buffer.from(scram.first(), 'utf8'),
+    first: () => Promise.resolve(Buffer.from(scram.first(), 'utf8')),
     async next(server) {
       step += 1;
       if (step === 1) return Buffer.from(await scram.final(server.toString('utf8')), 'utf8');
