@@ -1,6 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,24 +10,8 @@ import { closeAllClients, createTopic, uniqueName } from '../support/kafka.js';
 
 const run = promisify(execFile);
 
-/** grpcurl from GRPCURL, PATH or Go's bin folder (.ci/run installs it with go install). */
-function findGrpcurl(): string {
-  if (process.env.GRPCURL) return process.env.GRPCURL;
-  try {
-    return execFileSync('sh', ['-c', 'command -v grpcurl'], { encoding: 'utf8' }).trim();
-  } catch {
-    const gopath = execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).trim();
-    const candidate = join(gopath, 'bin', 'grpcurl');
-    if (existsSync(candidate)) return candidate;
-    throw new Error(
-      'grpcurl not found: go install github.com/fullstorydev/grpcurl/cmd/grpcurl@latest',
-    );
-  }
-}
-
 describe('the gRPC API through grpcurl, a client we did not write (reflection only, no proto file)', () => {
   let gw: RunningGateway;
-  let grpcurl: string;
   const call = async (method: string, body?: unknown): Promise<unknown> => {
     const args = [
       '-plaintext',
@@ -37,12 +19,12 @@ describe('the gRPC API through grpcurl, a client we did not write (reflection on
       gw.grpcAddress,
       method,
     ];
-    const { stdout } = await run(grpcurl, args, { timeout: 30_000 });
+    // From PATH: deploy/local/test-tools installs it, the global setup puts it on PATH.
+    const { stdout } = await run('grpcurl', args, { timeout: 30_000 });
     return method === 'list' ? stdout.trim().split('\n') : JSON.parse(stdout);
   };
 
   beforeAll(async () => {
-    grpcurl = findGrpcurl();
     gw = await startGateway();
   });
   afterEach(closeAllClients);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { parseStackEnv, stack } from './stack.js';
+import { ensureTestTools } from './test-tools.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -11,8 +12,13 @@ declare module 'vitest' {
   }
 }
 
-/** Starts one local stack for the whole integration run, unless the environment names one. */
+/**
+ * Makes the tools the tests run available (deploy/local/test-tools), then
+ * starts one local stack for the whole integration run, unless the environment
+ * names one.
+ */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await ensureTestTools();
   const { KAFKA_BROKERS, REDIS_URL } = process.env;
   if (KAFKA_BROKERS && REDIS_URL) {
     project.provide('kafkaBrokers', KAFKA_BROKERS);
