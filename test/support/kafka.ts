@@ -132,7 +132,16 @@ export interface ReadRecord {
  */
 export async function readTopic(
   topic: string,
-  { count, timeoutMs = 15_000 }: { count: number; timeoutMs?: number },
+  {
+    count,
+    timeoutMs = 15_000,
+    untilEnd = false,
+  }: {
+    count: number;
+    timeoutMs?: number;
+    /** Read every record written before the call (up to the high watermarks), or throw at timeoutMs. */
+    untilEnd?: boolean;
+  },
 ): Promise<ReadRecord[]> {
   const consumer = new Kafka.KafkaConsumer(
     {
@@ -153,16 +162,32 @@ export async function readTopic(
     ),
   );
   const partitions = metadata.topics.find((t) => t.name === topic)?.partitions ?? [];
+  // The next offset to be written in each partition: reading is done once each is reached.
+  const ends = untilEnd
+    ? await Promise.all(
+        partitions.map(
+          (p) =>
+            new Promise<number>((resolve, reject) =>
+              consumer.queryWatermarkOffsets(topic, p.id, 5000, (err, marks) =>
+                err ? reject(err) : resolve(marks.highOffset),
+              ),
+            ),
+        ),
+      )
+    : [];
+  const next = new Map<number, number>(partitions.map((p) => [p.id, 0]));
+  const reachedEnd = (): boolean => partitions.every((p, i) => next.get(p.id)! >= ends[i]!);
   consumer.assign(partitions.map((p) => ({ topic, partition: p.id, offset: 0 })));
   consumer.setDefaultConsumeTimeout(100);
 
   const records: ReadRecord[] = [];
   const deadline = Date.now() + timeoutMs;
-  while (records.length < count && Date.now() < deadline) {
+  while ((untilEnd ? !reachedEnd() : records.length < count) && Date.now() < deadline) {
     const batch = await new Promise<Kafka.Message[]>((resolve, reject) =>
       consumer.consume(100, (err, messages) => (err ? reject(err) : resolve(messages))),
     );
     for (const m of batch) {
+      next.set(m.partition, m.offset + 1);
       records.push({
         partition: m.partition,
         offset: m.offset,
@@ -173,5 +198,10 @@ export async function readTopic(
     }
   }
   await close();
+  if (untilEnd && !reachedEnd()) {
+    throw new Error(
+      `read ${records.length} records of ${topic} but not to its end in ${timeoutMs} ms`,
+    );
+  }
   return records.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
