@@ -100,7 +100,8 @@ export const ERROR_CODES = {
     errorCode: 40601,
     grpc: GrpcStatus.INVALID_ARGUMENT,
     retryable: false,
-    title: "The Accept header does not match the consumer's format.",
+    title:
+      "The Accept header takes none of the route's media types, or asks for the other embedded format than the consumer's.",
   },
   KGW_CONSUMER_EXISTS: {
     http: 409,
@@ -118,10 +119,20 @@ export const ERROR_CODES = {
   },
   KGW_CONSUMER_STATE: {
     http: 409,
-    errorCode: 40904,
+    // Confluent's "Illegal state" (its IllegalStateException mapping) is 40903 too.
+    errorCode: 40903,
     grpc: GrpcStatus.FAILED_PRECONDITION,
     retryable: false,
     title: 'The request does not fit the consumer state (e.g. polling with no subscription).',
+  },
+  KGW_DESERIALIZATION_FAILED: {
+    // Confluent answers a SerializationException with 408 and 40801; matched for its clients.
+    http: 408,
+    errorCode: 40801,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    title:
+      'A json-format consumer read a key or value that is not JSON; nothing was delivered and the records stay unacked.',
   },
   KGW_IDEMPOTENCY_IN_FLIGHT: {
     http: 409,

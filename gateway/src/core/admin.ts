@@ -4,6 +4,7 @@ import {
   ALL_TOPICS,
   type BrokerInfo,
   type KafkaMetadataClient,
+  type PartitionInfo,
   type TopicInfo,
 } from '../kafka/metadata-client.js';
 import type { TopicMetadataCache } from '../kafka/topic-metadata-cache.js';
@@ -35,6 +36,25 @@ export class AdminService {
     const topic = await this.#deps.cache.topic(name);
     if (!topic) throw new GatewayError('KGW_TOPIC_NOT_FOUND', `topic '${name}' not found`);
     return topic;
+  }
+
+  /** One partition of a topic, or KGW_PARTITION_NOT_FOUND. */
+  async partition(topic: string, id: number): Promise<PartitionInfo> {
+    const info = await this.topic(topic);
+    const partition = info.partitions.find((p) => p.id === id);
+    if (!partition)
+      throw new GatewayError(
+        'KGW_PARTITION_NOT_FOUND',
+        `partition ${id} not found in topic '${topic}' (it has ${info.partitions.length})`,
+      );
+    return partition;
+  }
+
+  /** First offset still held and next offset to be written, of one partition. */
+  async offsets(topic: string, id: number): Promise<{ beginning: number; end: number }> {
+    await this.partition(topic, id);
+    const marks = await this.#deps.client.watermarks(topic, id, this.#deps.timeoutMs);
+    return { beginning: marks.low, end: marks.high };
   }
 
   async brokers(): Promise<BrokerInfo[]> {

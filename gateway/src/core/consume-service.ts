@@ -134,9 +134,10 @@ export class ConsumeService {
     id: string,
     positions: ReadonlyArray<TopicPartition & { offset: number }>,
   ): Promise<void> {
-    await this.#deps.sessionService.get(group, id);
+    const session = await this.#deps.sessionService.get(group, id);
     this.#deps.access?.require('commit', 'group', group);
     await this.#deps.sessionService.requireExisting(positions);
+    await this.#deps.sessionService.requireAssigned(session, positions);
     await this.#deps.positions.seek(group, positions);
   }
 
@@ -146,9 +147,10 @@ export class ConsumeService {
     tps: readonly TopicPartition[],
     where: 'beginning' | 'end',
   ): Promise<void> {
-    await this.#deps.sessionService.get(group, id);
+    const session = await this.#deps.sessionService.get(group, id);
     this.#deps.access?.require('commit', 'group', group);
     await this.#deps.sessionService.requireExisting(tps);
+    await this.#deps.sessionService.requireAssigned(session, tps);
     await this.#deps.positions.seekTo(group, tps, where);
   }
 

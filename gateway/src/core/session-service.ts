@@ -185,6 +185,23 @@ export class SessionService {
     }
   }
 
+  /**
+   * Refuses (409, Confluent's "Illegal state") partitions the session neither
+   * subscribes to nor is assigned: the gateway's sessions share every
+   * partition of their subscribed topics, so those all count as assigned.
+   */
+  async requireAssigned(session: SessionConfig, tps: readonly TopicPartition[]): Promise<void> {
+    const subscription = await this.#deps.sessions.subscription(session.group, session.id);
+    const { partitions } = await this.resolve(subscription, session);
+    const held = new Set(partitions.map((p) => `${p.topic}\u0000${p.partition}`));
+    const missing = tps.find((tp) => !held.has(`${tp.topic}\u0000${tp.partition}`));
+    if (missing)
+      throw new GatewayError(
+        'KGW_CONSUMER_STATE',
+        `no current assignment for partition ${missing.topic}-${missing.partition}: subscribe to its topic or assign it first`,
+      );
+  }
+
   async subscription(group: string, id: string): Promise<Subscription | null> {
     await this.get(group, id);
     return this.#deps.sessions.subscription(group, id);
@@ -234,6 +251,16 @@ export class SessionService {
       for (const p of info?.partitions ?? []) partitions.push({ topic, partition: p.id });
     }
     return { manual: false, partitions };
+  }
+
+  /** The topics a subscription reads now: its own list, or what its pattern matches (filtered as resolve does). */
+  async subscribedTopics(group: string, id: string, subscription: Subscription): Promise<string[]> {
+    if (subscription.kind === 'topics') return [...subscription.topics];
+    if (subscription.kind === 'assigned')
+      return [...new Set(subscription.partitions.map((p) => p.topic))];
+    const session = await this.get(group, id);
+    const { partitions } = await this.resolve(subscription, session);
+    return [...new Set(partitions.map((p) => p.topic))].sort();
   }
 
   async #matching(source: string): Promise<string[]> {

@@ -33,7 +33,11 @@ export function renderRecord(
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      return text; // not JSON: handed over as a string rather than failing the whole poll
+      // As Confluent's json consumer: the read fails (408, 40801); the caller gives the records back.
+      throw new GatewayError(
+        'KGW_DESERIALIZATION_FAILED',
+        `the record at ${record.topic}-${record.partition} offset ${record.offset} is not JSON; seek past it (POST …/positions) or read it with a binary consumer`,
+      );
     }
   };
   return {

@@ -4,10 +4,17 @@ import { ERROR_CODES, GatewayError } from '../errors.js';
 // One linear character-class scan plus a length check: the grouped form cost more than the decode itself.
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** Decodes strict base64, or says which field is wrong. */
-export function decodeBase64(data: unknown, field: string): Buffer {
+/**
+ * Decodes strict base64, or says which field is wrong (422 by default; v2 produce
+ * asks for 400, KGW_MALFORMED_REQUEST, as Confluent's v2 answers it).
+ */
+export function decodeBase64(
+  data: unknown,
+  field: string,
+  code: 'KGW_INVALID_REQUEST' | 'KGW_MALFORMED_REQUEST' = 'KGW_INVALID_REQUEST',
+): Buffer {
   if (typeof data !== 'string' || data.length % 4 !== 0 || !BASE64.test(data)) {
-    throw new GatewayError('KGW_INVALID_REQUEST', `${field} must be a base64 string`);
+    throw new GatewayError(code, `${field} must be a base64 string`);
   }
   return Buffer.from(data, 'base64');
 }

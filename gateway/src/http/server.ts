@@ -17,7 +17,13 @@ import type { Readiness } from '../core/readiness.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { registerKafkaMediaTypes, V2_RESPONSE } from './content-types.js';
+import {
+  negotiate,
+  registerKafkaMediaTypes,
+  V2_ANSWERS,
+  V2_RESPONSE,
+  V3_ANSWERS,
+} from './content-types.js';
 import { toGatewayError } from './error-mapping.js';
 import { errorResponses } from './routes/schemas.js';
 import { healthRoutes } from './routes/health.js';
@@ -92,6 +98,19 @@ function credentialsOf(request: FastifyRequest): Credentials {
   };
 }
 
+/** The path without its query and without a trailing slash, as the router matches it. */
+function routePath(url: string): string {
+  const path = url.split('?')[0]!;
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+/** What the route answers with, in preference order; undefined: not negotiated (probes, metrics). */
+function answersOf(routeUrl: string | undefined): readonly string[] | undefined {
+  if (routeUrl === undefined || NOT_NEGOTIATED.has(routeUrl)) return undefined;
+  return routeUrl.startsWith('/v3') ? V3_ANSWERS : V2_ANSWERS;
+}
+const NOT_NEGOTIATED = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+
 /** Routes that stay up while the instance drains. */
 const ALWAYS_SERVED = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -139,7 +158,8 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     // Kafka allows topic names of 249 characters; group and instance ids get the same room.
-    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // Confluent (JAX-RS) serves `/consumers/g/` like `/consumers/g`: so does every route here.
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH, ignoreTrailingSlash: true },
     // Errors fastify raises before routing answer with our body too: a longer path parameter
     // names nothing that can exist (404), a URL that does not decode is malformed (400).
     frameworkErrors: (err, _request, reply) => {
@@ -158,8 +178,9 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     },
     // Answer a shutdown ourselves with the stable error body (see onRequest below).
     return503OnClosing: false,
-    // Reject unknown body fields instead of silently dropping them.
-    ajv: { customOptions: { removeAdditional: false } },
+    // Reject unknown body fields instead of silently dropping them,
+    // and never wrap a scalar into an array ({"topics":"T"} is refused, not read as ["T"]).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true } },
   });
   // Only JSON-based bodies are accepted; text/plain gets 415 rather than a schema error.
   app.removeContentTypeParser('text/plain');
@@ -198,7 +219,8 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.addHook('onRequest', async (request, reply) => {
     metrics.httpRequestsInFlight.inc();
     reply.header('x-request-id', request.id);
-    const path = request.url.split('?')[0]!;
+    // Normalised: with trailing slashes tolerated, `/metrics/` must not slip past ADMIN_PATHS.
+    const path = routePath(request.url);
     if (authenticator?.enabled && !OPEN_PATHS.has(path)) {
       try {
         request.principal = await authenticator.authenticate(credentialsOf(request));
@@ -230,6 +252,28 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
       reply.header('connection', 'close');
       throw new GatewayError('KGW_SHUTTING_DOWN', 'this instance is shutting down; retry');
     }
+    // Accept: 406 before any work when the client takes none of what the route answers.
+    const answers = request.is404 ? undefined : answersOf(request.routeOptions.url);
+    if (answers && negotiate(request.headers.accept, answers) === undefined) {
+      throw new GatewayError(
+        'KGW_NOT_ACCEPTABLE',
+        `this route answers ${answers.join(', ')}; the Accept header takes none of them`,
+      );
+    }
+  });
+
+  // A success body goes out in the type the client asked for when it does not take the route's
+  // own (e.g. Accept: application/json gets application/json; the bytes are the same JSON).
+  app.addHook('onSend', async (request, reply) => {
+    if (reply.statusCode >= 300) return;
+    const answers = answersOf(request.routeOptions.url);
+    const current = String(reply.getHeader('content-type') ?? '')
+      .split(';')[0]!
+      .trim();
+    if (!answers || current === '' || request.headers.accept === undefined) return;
+    if (negotiate(request.headers.accept, [current]) !== undefined) return;
+    const chosen = negotiate(request.headers.accept, answers);
+    if (chosen) reply.header('content-type', chosen);
   });
 
   const bodyTimeoutMs = options.bodyTimeoutMs;
@@ -319,7 +363,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     method: string,
     url: string,
   ): { error: GatewayError; allowed: string } | undefined {
-    const path = url.split('?')[0]!;
+    const path = routePath(url);
     const allowed = [...new Set(routeTable.filter((r) => r.path.test(path)).map((r) => r.method))];
     if (allowed.length === 0) return undefined;
     return {

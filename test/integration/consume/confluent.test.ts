@@ -215,8 +215,8 @@ describe('Confluent REST v2 consumer compatibility', () => {
           topic_pattern: 'a.*',
         });
       },
-      422,
-      'KGW_INVALID_REQUEST',
+      409,
+      'KGW_CONSUMER_STATE',
     ],
     [
       'a bad group name',

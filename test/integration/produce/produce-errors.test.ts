@@ -112,9 +112,9 @@ describe('produce errors: 4xx for bad input, 5xx that say whether to retry', () 
       '/topics/{topic}',
       { records: [{ value: '***' }] },
       { contentType: 'application/vnd.kafka.binary.v2+json' },
-      422,
-      42201,
-      'KGW_INVALID_REQUEST',
+      400,
+      40001,
+      'KGW_MALFORMED_REQUEST',
     ],
     [
       'bad delivery mode',

@@ -224,7 +224,8 @@ describe('authorization (policy file, API keys)', () => {
   });
 
   it('serves /metrics, /openapi.json and gRPC reflection only to principals allowed admin', async () => {
-    for (const path of ['/metrics', '/openapi.json']) {
+    // With a trailing slash too: routes tolerate one, the admin check must as well.
+    for (const path of ['/metrics', '/openapi.json', '/metrics/', '/openapi.json/']) {
       const asAlice = await fetch(`${gw.url}${path}`, { headers: { 'x-api-key': KEYS.alice } });
       expect(asAlice.status, path).toBe(200);
       await asAlice.arrayBuffer();

@@ -9,6 +9,7 @@ import {
   MAX_TOPIC_PATTERN_LENGTH,
   MAX_TOPIC_PATTERN_STATES,
 } from '../../../gateway/src/core/topic-pattern.js';
+import { MAX_PASSTHROUGH_PROPERTIES } from '../../../gateway/src/http/routes/consumers.js';
 import { MAX_PATH_PARAM_LENGTH, REQUEST_ID } from '../../../gateway/src/http/server.js';
 import { MAX_JSON_DEPTH } from '../../../gateway/src/util/json-depth.js';
 import { REPO_ROOT } from '../../support/stack.js';
@@ -27,6 +28,7 @@ describe('docs/LIMITS.md', () => {
     expect(row('MAX_JSON_DEPTH')).toContain(`${MAX_JSON_DEPTH} levels`);
     expect(row('MAX_SUBSCRIPTION_TOPICS')).toContain(`| ${MAX_SUBSCRIPTION_TOPICS} `);
     expect(row('MAX_ASSIGNMENT_PARTITIONS')).toContain(`| ${MAX_ASSIGNMENT_PARTITIONS} `);
+    expect(row('MAX_PASSTHROUGH_PROPERTIES')).toContain(`| ${MAX_PASSTHROUGH_PROPERTIES} per`);
     expect(row('MAX_PATH_PARAM_LENGTH')).toContain(`${MAX_PATH_PARAM_LENGTH} characters`);
     expect(row('REQUEST_ID')).toContain('1–128 characters of `[A-Za-z0-9._:-]`');
     expect(REQUEST_ID.source).toBe('^[A-Za-z0-9._:-]{1,128}$');

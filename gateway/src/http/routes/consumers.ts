@@ -66,6 +66,10 @@ const tags = ['consume (v2)'];
 /** What a route that answers 204 declares (and OpenAPI shows). */
 const noContent = { 204: { description: 'No Content', type: 'null' } } as const;
 
+/** Kafka consumer properties a create body may carry beyond the ones mapped (Confluent passes them through). */
+export const MAX_PASSTHROUGH_PROPERTIES = 64;
+const MAX_PROPERTY_NAME = 255;
+
 interface CreateBody {
   name?: string;
   format?: 'json' | 'binary';
@@ -78,7 +82,24 @@ interface CreateBody {
   'max.attempts'?: number;
   'dead.letter.topic'?: string;
   'lease.timeout.ms'?: number;
+  /** Other Kafka consumer properties: accepted, logged, ignored. */
+  [property: string]: unknown;
 }
+
+/** The create body's properties the gateway maps; any other is accepted and ignored. */
+const MAPPED = new Set([
+  'name',
+  'format',
+  'auto.offset.reset',
+  'auto.commit.enable',
+  'consumer.request.timeout.ms',
+  'fetch.min.bytes',
+  'mode',
+  'ack.timeout.ms',
+  'max.attempts',
+  'dead.letter.topic',
+  'lease.timeout.ms',
+]);
 
 /** Confluent REST v2 consumer API plus per-record acks and nacks. */
 export function consumerRoutes(
@@ -100,7 +121,14 @@ export function consumerRoutes(
         params: { type: 'object', required: ['group'], properties: { group: name } },
         body: {
           type: ['object', 'null'],
-          additionalProperties: false,
+          // Other Kafka consumer properties are accepted as Confluent does, within bounds, and
+          // ignored: sessions share librdkafka clients, so none is passed to one.
+          maxProperties: MAPPED.size + MAX_PASSTHROUGH_PROPERTIES,
+          propertyNames: { type: 'string', minLength: 1, maxLength: MAX_PROPERTY_NAME },
+          additionalProperties: {
+            anyOf: [{ type: 'string', maxLength: 1024 }, { type: 'number' }, { type: 'boolean' }],
+            description: 'Another Kafka consumer property: accepted and ignored (logged).',
+          },
           properties: {
             name,
             format: { type: 'string', enum: ['json', 'binary'], default: 'json' },
@@ -134,6 +162,12 @@ export function consumerRoutes(
     },
     async (request, reply) => {
       const body = request.body ?? {};
+      const ignored = Object.keys(body).filter((key) => !MAPPED.has(key));
+      if (ignored.length > 0)
+        request.log.warn(
+          { group: request.params.group, ignored },
+          'consumer properties ignored: instances share Kafka clients, so only the mapped ones apply',
+        );
       const autoCommit = body['auto.commit.enable'];
       const session = await sessions.create(request.params.group, {
         ...(body.name === undefined ? {} : { name: body.name }),
@@ -188,17 +222,18 @@ export function consumerRoutes(
             },
             topic_pattern: { type: 'string', minLength: 1 },
           },
-          // Exactly one of them.
-          oneOf: [{ required: ['topics'] }, { required: ['topic_pattern'] }],
+          // One of them; both is a 409 below, as Confluent answers it.
+          anyOf: [{ required: ['topics'] }, { required: ['topic_pattern'] }],
         },
       },
     },
     async (request, reply) => {
       const { topics, topic_pattern: pattern } = request.body;
-      if ((topics === undefined) === (pattern === undefined)) {
+      if (topics !== undefined && pattern !== undefined) {
+        // Confluent: an IllegalStateException from the Kafka consumer, 409 "Illegal state" (40903).
         throw new GatewayError(
-          'KGW_INVALID_REQUEST',
-          'give exactly one of topics and topic_pattern',
+          'KGW_CONSUMER_STATE',
+          'subscription to topics and to a topic pattern are mutually exclusive; give one of topics and topic_pattern',
         );
       }
       await sessions.subscribe(
@@ -214,10 +249,16 @@ export function consumerRoutes(
     '/consumers/:group/instances/:instance/subscription',
     { schema: { tags, summary: 'The subscribed topics', params: instanceParams } },
     async (request, reply) => {
-      const sub = await sessions.subscription(request.params.group, request.params.instance);
+      const { group, instance } = request.params;
+      const sub = await sessions.subscription(group, instance);
       reply.type(V2_RESPONSE);
       if (sub?.kind === 'topics') return { topics: sub.topics };
-      if (sub?.kind === 'pattern') return { topics: [], topic_pattern: sub.pattern };
+      // The topics the pattern matches now (as Confluent's consumer reports its subscription).
+      if (sub?.kind === 'pattern')
+        return {
+          topics: await sessions.subscribedTopics(group, instance, sub),
+          topic_pattern: sub.pattern,
+        };
       return { topics: [] };
     },
   );
@@ -359,8 +400,16 @@ export function consumerRoutes(
         return reply.code(499).send();
       }
       reply.raw.off('close', onClose);
+      let rendered: Record<string, unknown>[];
+      try {
+        rendered = delivered.map((d) => renderRecord(d, session.format));
+      } catch (err) {
+        // Nothing is delivered: every claimed record goes back unacked and comes again.
+        await consume.release(group, instance, delivered);
+        throw err;
+      }
       reply.type(session.format === 'binary' ? V2_BINARY : V2_JSON);
-      return delivered.map((d) => renderRecord(d, session.format));
+      return rendered;
     },
   );
 

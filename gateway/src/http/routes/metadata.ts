@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminService } from '../../core/admin.js';
+import type { PartitionInfo } from '../../kafka/metadata-client.js';
 import { GatewayError } from '../../errors.js';
 import { V2_RESPONSE } from '../content-types.js';
 import { errorResponses, topicName } from './schemas.js';
@@ -27,7 +28,31 @@ const partitionSchema = {
   },
 } as const;
 
-/** Confluent v2 metadata reads (topics, brokers) and the v3 cluster list. */
+/** Confluent v2's partition body: leader and replicas with their in-sync flag. */
+function renderPartition(p: PartitionInfo): Record<string, unknown> {
+  return {
+    partition: p.id,
+    leader: p.leader,
+    replicas: p.replicas.map((broker) => ({
+      broker,
+      leader: broker === p.leader,
+      in_sync: p.isrs.includes(broker),
+    })),
+  };
+}
+
+const topicParams = {
+  type: 'object',
+  required: ['topic'],
+  properties: { topic: topicName },
+} as const;
+const partitionParams = {
+  type: 'object',
+  required: ['topic', 'partition'],
+  properties: { topic: topicName, partition: { type: 'integer', minimum: 0 } },
+} as const;
+
+/** Confluent v2 metadata reads (topics, partitions, brokers) and the v3 cluster list. */
 export function metadataRoutes(
   app: FastifyInstance,
   admin: AdminService,
@@ -54,7 +79,7 @@ export function metadataRoutes(
       schema: {
         tags: ['metadata (v2)'],
         summary: 'Describe a topic: partitions, leaders, replicas',
-        params: { type: 'object', required: ['topic'], properties: { topic: topicName } },
+        params: topicParams,
         response: {
           200: {
             type: 'object',
@@ -75,16 +100,71 @@ export function metadataRoutes(
         name: topic.name,
         // Topic configs need DescribeConfigs, which node-rdkafka does not expose.
         configs: {},
-        partitions: topic.partitions.map((p) => ({
-          partition: p.id,
-          leader: p.leader,
-          replicas: p.replicas.map((broker) => ({
-            broker,
-            leader: broker === p.leader,
-            in_sync: p.isrs.includes(broker),
-          })),
-        })),
+        partitions: topic.partitions.map(renderPartition),
       };
+    },
+  );
+
+  app.get<{ Params: { topic: string } }>(
+    '/topics/:topic/partitions',
+    {
+      schema: {
+        tags: ['metadata (v2)'],
+        summary: "A topic's partitions: leaders and replicas",
+        params: topicParams,
+        response: { 200: { type: 'array', items: partitionSchema }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const topic = await admin.topic(request.params.topic);
+      reply.type(V2_RESPONSE);
+      return topic.partitions.map(renderPartition);
+    },
+  );
+
+  app.get<{ Params: { topic: string; partition: number } }>(
+    '/topics/:topic/partitions/:partition',
+    {
+      schema: {
+        tags: ['metadata (v2)'],
+        summary: 'One partition: leader and replicas',
+        params: partitionParams,
+        response: { 200: partitionSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const partition = await admin.partition(request.params.topic, request.params.partition);
+      reply.type(V2_RESPONSE);
+      return renderPartition(partition);
+    },
+  );
+
+  app.get<{ Params: { topic: string; partition: number } }>(
+    '/topics/:topic/partitions/:partition/offsets',
+    {
+      schema: {
+        tags: ['metadata (v2)'],
+        summary: "A partition's first and next offsets (low and high watermarks)",
+        params: partitionParams,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              beginning_offset: { type: 'integer' },
+              end_offset: { type: 'integer', description: 'The offset the next record gets.' },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { beginning, end } = await admin.offsets(
+        request.params.topic,
+        request.params.partition,
+      );
+      reply.type(V2_RESPONSE);
+      return { beginning_offset: beginning, end_offset: end };
     },
   );
 

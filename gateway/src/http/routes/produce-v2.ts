@@ -157,7 +157,9 @@ export function produceV2Routes(app: FastifyInstance, produce: ProduceService): 
 }
 
 function decodeOptionalBase64(data: unknown, field: string): Buffer | null {
-  return data === null || data === undefined ? null : decodeBase64(data, field);
+  return data === null || data === undefined
+    ? null
+    : decodeBase64(data, field, 'KGW_MALFORMED_REQUEST');
 }
 
 function sendV2(reply: FastifyReply, result: ProduceResult): unknown {
