@@ -3,7 +3,13 @@
 // until it gets an answer. Every key's records must be in Kafka exactly once,
 // and B's answer for a key A had answered must be A's answer.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { closeAllClients, createTopic, readTopic, uniqueName } from '../../support/kafka.js';
+import {
+  closeAllClients,
+  connectProducer,
+  createTopic,
+  readTopic,
+  uniqueName,
+} from '../../support/kafka.js';
 import { killAllGateways, spawnGateway } from '../../support/gateway-process.js';
 import { recordReport } from '../../support/fault-report.js';
 import { eventually } from '../../support/eventually.js';
@@ -13,6 +19,7 @@ import { inject } from 'vitest';
 const KEYS = 3000;
 const RECORDS_PER_KEY = 4;
 const CONCURRENCY = 150;
+const PARTITIONS = 6;
 // A short message timeout keeps the settle time short: 2 s connect + 2 s + 2 s.
 const ENV = {
   KGW_PRODUCE_TIMEOUT_MS: '2000',
@@ -55,7 +62,31 @@ describe('Idempotency-Key retries on another gateway after a SIGKILL', () => {
   afterAll(killAllGateways);
 
   it('writes every key exactly once and replays what the dead gateway had answered', async () => {
-    const topic = await createTopic({ partitions: 6 });
+    // The case under test (keys written by A, never answered) needs the kill to land at the
+    // right moment; a loaded machine can miss it, so the scenario runs again (at most 3 times).
+    let outcome = await scenario();
+    for (let run = 2; run <= 3 && outcome.writtenUnanswered === 0; run += 1) {
+      await killAllGateways();
+      outcome = await scenario();
+    }
+    const { answeredByA, sentToA, writtenUnanswered, writtenCompletely, foundInLog, settled } =
+      outcome;
+    expect(answeredByA).toBeLessThan(sentToA);
+    // The case that duplicated before: written by A, never answered, retried on B.
+    expect(writtenUnanswered).toBeGreaterThan(0);
+    // Keys A wrote in full are answered from the log alone; keys it wrote in part get the rest.
+    expect(foundInLog).toBe(writtenCompletely);
+    expect(settled).toBeGreaterThan(0);
+    expect(outcome.duplicates).toBe(0);
+    expect(outcome.lost).toBe(0);
+    expect(outcome.records).toBe(outcome.expected);
+    expect(outcome.differentAnswers).toBe(0);
+  }, 540_000);
+});
+
+async function scenario() {
+  {
+    const topic = await createTopic({ partitions: PARTITIONS });
     // A reaches Redis 100 ms away each way, so a request is still storing its answer for a
     // while after Kafka acknowledged its records: a SIGKILL then leaves keys written but unanswered.
     const redisUrl = inject('redisUrl');
@@ -82,7 +113,35 @@ describe('Idempotency-Key retries on another gateway after a SIGKILL', () => {
     await eventually(async () => expect((await fetch(`${a.url}/readyz`)).status).toBe(200));
     const load = Promise.all(Array.from({ length: CONCURRENCY }, worker));
     // Kill A mid-load: some keys answered, some written but unanswered, some never written.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // Not at a fixed time: on a loaded machine a fixed moment once found no key written but
+    // unanswered. After a warm-up, kill once Kafka holds more records than A has answered for.
+    const watermarks = await connectProducer();
+    const recordsInKafka = async (): Promise<number> => {
+      const highs = await Promise.all(
+        Array.from(
+          { length: PARTITIONS },
+          (_, partition) =>
+            new Promise<number>((resolve, reject) =>
+              watermarks.queryWatermarkOffsets(topic, partition, 2000, (err, marks) =>
+                err ? reject(err) : resolve(marks.highOffset),
+              ),
+            ),
+        ),
+      );
+      return highs.reduce((sum, high) => sum + high, 0);
+    };
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const killBy = Date.now() + 20_000;
+    // In steady state (two rounds of keys answered) keys sit in every phase, including
+    // written-but-answer-not-stored, which only reading the log can settle; then kill as soon
+    // as Kafka holds records A has not answered for.
+    while (
+      Date.now() < killBy &&
+      (answeredByA.size < 2 * CONCURRENCY ||
+        (await recordsInKafka()) <= answeredByA.size * RECORDS_PER_KEY)
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     a.proc.kill('SIGKILL');
     killed = true;
     await a.exited;
@@ -96,6 +155,15 @@ describe('Idempotency-Key retries on another gateway after a SIGKILL', () => {
       before.map((r) => (JSON.parse(r.value!.toString()) as { key: string }).key),
     );
     const writtenUnanswered = [...writtenByA].filter((k) => !answeredByA.has(k)).length;
+    // A SIGKILL can land between a key's records: some keys are only partly in the log.
+    const copiesBefore = new Map<string, number>();
+    for (const r of before) {
+      const { key } = JSON.parse(r.value!.toString()) as { key: string };
+      copiesBefore.set(key, (copiesBefore.get(key) ?? 0) + 1);
+    }
+    const writtenCompletely = [...writtenByA].filter(
+      (k) => !answeredByA.has(k) && copiesBefore.get(k) === RECORDS_PER_KEY,
+    ).length;
 
     // The client retries every key it sent on B, as Retry-After says, until it has an answer.
     let conflicts = 0;
@@ -158,6 +226,7 @@ describe('Idempotency-Key retries on another gateway after a SIGKILL', () => {
       'answered before the kill': answeredByA.size,
       '409 while settling': conflicts,
       'unanswered keys already written': writtenUnanswered,
+      'of them in full': writtenCompletely,
       'of them replayed': foundInLog,
       'settled from the log': settled,
       'all settled after': `${(settledAfterMs / 1000).toFixed(1)} s`,
@@ -167,14 +236,18 @@ describe('Idempotency-Key retries on another gateway after a SIGKILL', () => {
       lost,
       'answers that changed': differentAnswers,
     });
-    expect(answeredByA.size).toBeLessThan(sentToA);
-    // The case that duplicated before: written by A, never answered, retried on B.
-    expect(writtenUnanswered).toBeGreaterThan(0);
-    expect(foundInLog).toBe(writtenUnanswered);
-    expect(settled).toBeGreaterThan(0);
-    expect(duplicates).toBe(0);
-    expect(lost).toBe(0);
-    expect(records).toHaveLength(expected);
-    expect(differentAnswers).toBe(0);
-  }, 180_000);
-});
+    return {
+      answeredByA: answeredByA.size,
+      sentToA,
+      writtenUnanswered,
+      writtenCompletely,
+      foundInLog,
+      settled,
+      duplicates,
+      lost,
+      records: records.length,
+      expected,
+      differentAnswers,
+    };
+  }
+}
