@@ -49,6 +49,8 @@ export interface GroupMemberInfo {
 export interface GroupDescription {
   readonly state: string;
   readonly protocolType: string;
+  /** The assignor of a consumer group ('range', 'cooperative-sticky'…); '' when none. */
+  readonly protocol: string;
   readonly members: readonly GroupMemberInfo[];
 }
 
@@ -190,12 +192,13 @@ export class GroupCoordinatorClient {
       const described = groups.find((g) => g.groupId === group) ?? groups[0];
       if (!described) throw new ProtocolError('DescribeGroups answered no group');
       if (described.errorCode === KafkaErrorCode.GROUP_ID_NOT_FOUND) {
-        return { state: 'Dead', protocolType: '', members: [] };
+        return { state: 'Dead', protocolType: '', protocol: '', members: [] };
       }
       checkKafkaCode(DESCRIBE_GROUPS.name, described.errorCode, `group '${group}'`);
       return {
         state: described.state,
         protocolType: described.protocolType,
+        protocol: described.protocol,
         members: described.members.map((m) => ({
           memberId: m.memberId,
           clientId: m.clientId,
