@@ -169,4 +169,25 @@ describe('admin reads: topic configs, consumer groups and lag', () => {
       total_lag: 13,
     });
   });
+
+  it('describes the v3 admin reads in /openapi.json', async () => {
+    const doc = await get<{ paths: Record<string, { get?: { responses: object } }> }>(
+      `${gw.url}/openapi.json`,
+    );
+    for (const path of [
+      '/v3/clusters/{clusterId}/topics/{topic}/configs',
+      '/v3/clusters/{clusterId}/topics/{topic}/configs/{name}',
+      '/v3/clusters/{clusterId}/consumer-groups',
+      '/v3/clusters/{clusterId}/consumer-groups/{group}',
+      '/v3/clusters/{clusterId}/consumer-groups/{group}/lags',
+      '/v3/clusters/{clusterId}/consumer-groups/{group}/lags/{topic}/partitions/{partition}',
+      '/v3/clusters/{clusterId}/consumer-groups/{group}/lag-summary',
+    ]) {
+      expect(Object.keys(doc.body.paths[path]?.get?.responses ?? {})).toEqual([
+        '200',
+        '4XX',
+        '5XX',
+      ]);
+    }
+  });
 });
