@@ -104,6 +104,21 @@ describe('a secured Kafka (SASL_SSL, SCRAM, ACLs) and Redis (TLS, ACL user)', ()
     } finally {
       await committed.close();
     }
+    // Admin reads (DescribeConfigs, ListGroups on every advertised broker) use TLS + SCRAM too.
+    const topicInfo = (await (await fetch(`${gatewayUrl}/topics/${t}`)).json()) as {
+      configs: Record<string, string | null>;
+    };
+    expect(topicInfo.configs['cleanup.policy']).toBe('delete');
+    const clusters = (await (await fetch(`${gatewayUrl}/v3/clusters`)).json()) as {
+      data: Array<{ metadata: { self: string } }>;
+    };
+    const cluster = clusters.data[0]!.metadata.self;
+    const groups = (await (await fetch(`${cluster}/consumer-groups`)).json()) as {
+      data: Array<{ consumer_group_id: string }>;
+    };
+    expect(groups.data.map((g) => g.consumer_group_id)).toContain(group);
+    const summary = await fetch(`${cluster}/consumer-groups/${group}/lag-summary`);
+    expect(await summary.json()).toMatchObject({ total_lag: 0 });
   });
 
   it("answers 404 for a topic Kafka's ACLs hide from the gateway's user, as for a missing one", async () => {
