@@ -5,7 +5,8 @@
 //   java -cp 'libs/*' SecureSetup.java <internal bootstrap>
 //
 // User:gateway may use every topic and group and write idempotently, except topics
-// prefixed "restricted.", which Kafka refuses it (so tests can see Kafka's ACLs apply).
+// prefixed "restricted.", which Kafka refuses it, and the configs of topics prefixed
+// "noconfigs." (so tests can see Kafka's ACLs apply).
 
 import java.util.ArrayList;
 import java.util.List;
@@ -43,9 +44,12 @@ public class SecureSetup {
     }
     acls.add(
         acl(ResourceType.TOPIC, "restricted.", PatternType.PREFIXED, AclOperation.ALL, AclPermissionType.DENY));
+    acls.add(
+        acl(ResourceType.TOPIC, "noconfigs.", PatternType.PREFIXED, AclOperation.DESCRIBE_CONFIGS,
+            AclPermissionType.DENY));
     try (Admin admin = Admin.create(props)) {
       admin.createAcls(acls).all().get(60, TimeUnit.SECONDS);
     }
-    System.out.println(acls.size() + " ACLs for " + GATEWAY + " (all topics and groups except 'restricted.*')");
+    System.out.println(acls.size() + " ACLs for " + GATEWAY + " (all topics and groups except 'restricted.*', no configs of 'noconfigs.*')");
   }
 }

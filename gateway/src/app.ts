@@ -3,10 +3,12 @@ import { Registry } from 'prom-client';
 import type { Config } from './config/schema.js';
 import { InFlightTracker, createStrategy } from './balancer/index.js';
 import { AdminService } from './core/admin.js';
+import { GroupAdminService } from './core/group-admin.js';
 import { ProduceService } from './core/produce.js';
 import { Readiness } from './core/readiness.js';
 import { consumerRoutes } from './http/routes/consumers.js';
 import { metadataRoutes } from './http/routes/metadata.js';
+import { adminV3Routes } from './http/routes/admin-v3.js';
 import { produceV2Routes } from './http/routes/produce-v2.js';
 import { produceV3Routes } from './http/routes/produce-v3.js';
 import { buildHttpServer, closeHttpServer } from './http/server.js';
@@ -14,6 +16,7 @@ import { OpenStreams } from './grpc/open-streams.js';
 import { GrpcServer } from './grpc/server.js';
 import { buildConsumePath } from './core/consume/consume-path.js';
 import { KafkaMetadataClient } from './kafka/metadata-client.js';
+import { AdminReadClient } from './kafka/admin-reads.js';
 import { redisConnection, redisSecurityOptions } from './store/redis-connection.js';
 import { kafkaSecurity } from './kafka/client-security.js';
 import {
@@ -173,9 +176,26 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   consumeWaiting = () => consume.waiting;
   written = (topic, partition, offset) => consumeParts.tail.notify(topic, partition, offset + 1);
   consumerSnapshot = () => consumeParts.stats.snapshot;
+  // DescribeConfigs and ListGroups, which node-rdkafka lacks, over the gateway's protocol client.
+  const adminReads = new AdminReadClient({
+    brokers: config.kafkaBrokers,
+    clientId: `${config.kafkaClientId}-admin`,
+    timeoutMs: config.readyTimeoutMs,
+    logger,
+    security: kafkaSecurity(config),
+  });
   const admin = new AdminService({
     ...(access ? { access } : {}),
     client: kafkaMetadata,
+    cache: metadataCache,
+    configs: adminReads,
+    timeoutMs: config.readyTimeoutMs,
+  });
+  const groupAdmin = new GroupAdminService({
+    ...(access ? { access } : {}),
+    groups: consumeParts.groupOffsets,
+    cluster: adminReads,
+    metadata: kafkaMetadata,
     cache: metadataCache,
     timeoutMs: config.readyTimeoutMs,
   });
@@ -231,6 +251,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
           streamsOpen: metrics.produceStreamsOpen,
         }),
       (app) => metadataRoutes(app, admin, { clusterId: config.clusterId }),
+      (app) => adminV3Routes(app, admin, groupAdmin, { clusterId: config.clusterId }),
       (app) =>
         consumerRoutes(app, sessionService, consume, {
           publicUrl: config.publicUrl,
@@ -285,7 +306,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     await Promise.all(
       DELIVERY_MODES.map((mode) => producers[mode].close(Math.min(5000, config.shutdownTimeoutMs))),
     );
-    await consumeParts.close();
+    await Promise.all([consumeParts.close(), adminReads.close()]);
     await kafkaMetadata.close(Math.min(5000, config.shutdownTimeoutMs));
     await redis.close();
   }

@@ -58,6 +58,20 @@ export const ERROR_CODES = {
     retryable: false,
     title: 'The cluster id in the path is not the one this gateway serves.',
   },
+  KGW_CONSUMER_GROUP_NOT_FOUND: {
+    http: 404,
+    errorCode: 40405,
+    grpc: GrpcStatus.NOT_FOUND,
+    retryable: false,
+    title: 'Kafka knows no consumer group with this id (no members and no committed offsets).',
+  },
+  KGW_CONFIG_NOT_FOUND: {
+    http: 404,
+    errorCode: 40406,
+    grpc: GrpcStatus.NOT_FOUND,
+    retryable: false,
+    title: 'The topic has no config with this name.',
+  },
   KGW_CONSUMER_NOT_FOUND: {
     http: 404,
     errorCode: 40403,

@@ -1,5 +1,7 @@
 import type { Access } from '../auth/access.js';
+import { KafkaErrorCode } from '../kafka/protocol/errors.js';
 import { GatewayError } from '../errors.js';
+import type { TopicConfig } from '../kafka/admin-reads.js';
 import {
   ALL_TOPICS,
   type BrokerInfo,
@@ -9,15 +11,24 @@ import {
 } from '../kafka/metadata-client.js';
 import type { TopicMetadataCache } from '../kafka/topic-metadata-cache.js';
 
+/** Kafka's codes for "the gateway's user may not" (its ACLs). */
+const KAFKA_AUTHORIZATION_FAILURES: ReadonlySet<number> = new Set([
+  KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  KafkaErrorCode.GROUP_AUTHORIZATION_FAILED,
+  KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+]);
+
 export interface AdminServiceDeps {
   readonly client: KafkaMetadataClient;
   readonly cache: TopicMetadataCache;
   readonly timeoutMs: number;
+  /** DescribeConfigs over the gateway's protocol client (node-rdkafka has none). */
+  readonly configs: { topicConfigs(topic: string): Promise<TopicConfig[]> };
   /** When set, listings show only what the principal may describe, and a topic needs describe. */
   readonly access?: Access;
 }
 
-/** Read-only cluster metadata: topics, partitions with leaders and replicas, brokers. */
+/** Read-only cluster metadata: topics, partitions with leaders and replicas, topic configs, brokers. */
 export class AdminService {
   readonly #deps: AdminServiceDeps;
 
@@ -55,6 +66,31 @@ export class AdminService {
     await this.partition(topic, id);
     const marks = await this.#deps.client.watermarks(topic, id, this.#deps.timeoutMs);
     return { beginning: marks.low, end: marks.high };
+  }
+
+  /**
+   * The topic's configs, or none when Kafka's ACLs refuse the gateway's user
+   * DescribeConfigs (`onRefused` hears about it): for views where configs are
+   * a detail (v2 `GET /topics/{t}`), not the point.
+   */
+  async topicConfigsIfReadable(
+    name: string,
+    onRefused: (err: unknown) => void,
+  ): Promise<TopicConfig[]> {
+    try {
+      return await this.topicConfigs(name);
+    } catch (err) {
+      const code = (err as { details?: { kafkaCode?: unknown } } | null)?.details?.kafkaCode;
+      if (!KAFKA_AUTHORIZATION_FAILURES.has(code as number)) throw err;
+      onRefused(err);
+      return [];
+    }
+  }
+
+  /** The topic's configs by name; needs describe on the topic like the topic itself. */
+  async topicConfigs(name: string): Promise<TopicConfig[]> {
+    await this.topic(name);
+    return this.#deps.configs.topicConfigs(name);
   }
 
   async brokers(): Promise<BrokerInfo[]> {

@@ -1,18 +1,12 @@
 import { GatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
-import { brokerTlsOptions, type KafkaSecurity } from './client-security.js';
-import { BrokerConnection } from './protocol/broker-connection.js';
+import { BrokerPool, type BrokerPoolOptions } from './broker-pool.js';
+import type { BrokerConnection } from './protocol/broker-connection.js';
 import {
   DESCRIBE_GROUPS,
   decodeDescribeGroupsResponse,
   encodeDescribeGroupsRequest,
 } from './protocol/describe-groups.js';
-import {
-  BrokerConnectionError,
-  KafkaErrorCode,
-  ProtocolError,
-  checkKafkaCode,
-} from './protocol/errors.js';
+import { KafkaErrorCode, ProtocolError, checkKafkaCode } from './protocol/errors.js';
 import {
   FIND_COORDINATOR,
   decodeFindCoordinatorResponse,
@@ -29,11 +23,7 @@ import {
   decodeOffsetFetchResponse,
   encodeOffsetFetchRequest,
 } from './protocol/offset-fetch.js';
-import {
-  firstPartitionError,
-  isRetriable,
-  translateGroupError,
-} from './protocol/translate-error.js';
+import { firstPartitionError, translateGroupError } from './protocol/translate-error.js';
 
 export interface CommitEntry {
   readonly topic: string;
@@ -59,59 +49,28 @@ export interface GroupMemberInfo {
 export interface GroupDescription {
   readonly state: string;
   readonly protocolType: string;
+  /** The assignor of a consumer group ('range', 'cooperative-sticky'…); '' when none. */
+  readonly protocol: string;
   readonly members: readonly GroupMemberInfo[];
 }
 
-export interface GroupCoordinatorOptions {
-  readonly brokers: readonly string[];
-  readonly clientId: string;
-  readonly timeoutMs: number;
-  readonly logger: Logger;
-  readonly security?: KafkaSecurity;
-}
+export type GroupCoordinatorOptions = BrokerPoolOptions;
 
-/** A black-holed broker must not eat a whole call's budget before the next one is tried. */
-const CONNECT_TIMEOUT_MS = 3000;
-const RETRY_MIN_MS = 50;
-const RETRY_MAX_MS = 200;
 /** Groups whose coordinator address is remembered; the oldest is forgotten past this. */
 const MAX_CACHED_COORDINATORS = 10_000;
-
-function splitAddress(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(':');
-  const port = Number(address.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new GatewayError('KGW_CONFIG_INVALID', `broker address '${address}' is not host:port`);
-  }
-  return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port };
-}
 
 function key(topic: string, partition: number): string {
   return `${partition}:${topic}`;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Commits and reads a group's offsets (with metadata) and describes the group, without joining it. */
 export class GroupCoordinatorClient {
-  readonly #options: GroupCoordinatorOptions;
-  readonly #log: Logger;
-  readonly #connections = new Map<string, BrokerConnection>();
+  readonly #pool: BrokerPool;
   /** Group id → coordinator address; dropped whenever the coordinator seems to have moved. */
   readonly #coordinators = new Map<string, string>();
-  readonly #inFlight = new Set<Promise<unknown>>();
-  /** Index of the bootstrap broker that last answered, tried first next time. */
-  #bootstrap = 0;
-  #closing: Promise<void> | undefined;
-  #closed = false;
 
   constructor(options: GroupCoordinatorOptions) {
-    if (options.brokers.length === 0) {
-      throw new GatewayError('KGW_CONFIG_INVALID', 'the group coordinator client needs a broker');
-    }
-    options.brokers.forEach(splitAddress);
-    this.#options = options;
-    this.#log = options.logger.child({ component: 'group-coordinator' });
+    this.#pool = new BrokerPool(options, 'group-coordinator');
   }
 
   /** Commits each entry's offset (the next offset to read) with its metadata string. */
@@ -163,7 +122,7 @@ export class GroupCoordinatorClient {
     const result = await this.#call(group, 'read committed offsets', async (broker, deadline) => {
       const response = await broker.request(
         OFFSET_FETCH,
-        (w) => encodeOffsetFetchRequest(w, group, topics),
+        (w, version) => encodeOffsetFetchRequest(w, version, group, topics),
         decodeOffsetFetchResponse,
         deadline,
       );
@@ -186,6 +145,36 @@ export class GroupCoordinatorClient {
     });
   }
 
+  /** Every partition the group has a committed offset for (OffsetFetch with no topic list, v2+). */
+  async committedAll(group: string): Promise<CommittedEntry[]> {
+    this.#checkGroup(group);
+    const partitions = await this.#call(
+      group,
+      'read committed offsets',
+      async (broker, deadline) => {
+        const response = await broker.request(
+          OFFSET_FETCH,
+          (w, version) => encodeOffsetFetchRequest(w, version, group, null),
+          decodeOffsetFetchResponse,
+          deadline,
+        );
+        checkKafkaCode(OFFSET_FETCH.name, response.errorCode, `group '${group}'`);
+        const failed = firstPartitionError(OFFSET_FETCH.name, response.partitions);
+        if (failed) throw failed;
+        return response.partitions;
+      },
+    );
+    return partitions
+      .filter((p) => p.offset >= 0)
+      .map((p) => ({
+        topic: p.topic,
+        partition: p.partition,
+        offset: p.offset,
+        metadata: p.metadata ?? '',
+      }))
+      .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  }
+
   /**
    * The group's state and members; a group Kafka does not know is 'Dead' with no members.
    * Classic-protocol members only: DescribeGroups (v0-v4) shows a KIP-848 group
@@ -203,12 +192,13 @@ export class GroupCoordinatorClient {
       const described = groups.find((g) => g.groupId === group) ?? groups[0];
       if (!described) throw new ProtocolError('DescribeGroups answered no group');
       if (described.errorCode === KafkaErrorCode.GROUP_ID_NOT_FOUND) {
-        return { state: 'Dead', protocolType: '', members: [] };
+        return { state: 'Dead', protocolType: '', protocol: '', members: [] };
       }
       checkKafkaCode(DESCRIBE_GROUPS.name, described.errorCode, `group '${group}'`);
       return {
         state: described.state,
         protocolType: described.protocolType,
+        protocol: described.protocol,
         members: described.members.map((m) => ({
           memberId: m.memberId,
           clientId: m.clientId,
@@ -218,126 +208,46 @@ export class GroupCoordinatorClient {
     });
   }
 
-  /**
-   * Stops taking calls, lets the ones in flight finish (each is bounded by
-   * timeoutMs), then closes every connection. Idempotent.
-   */
+  /** Stops taking calls, lets the ones in flight finish, then closes every connection. Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, this.#options.timeoutMs + RETRY_MAX_MS);
-      });
-      await Promise.race([Promise.allSettled([...this.#inFlight]), bound]);
-      clearTimeout(timer);
-      this.#closed = true;
-      for (const connection of this.#connections.values()) connection.close();
-      this.#connections.clear();
-    })();
-    return this.#closing;
+    return this.#pool.close();
   }
 
   /** Runs `work` against the group's coordinator, retrying while it moves, until timeoutMs. */
-  async #call<T>(
+  #call<T>(
     group: string,
     action: string,
     work: (coordinator: BrokerConnection, deadline: number) => Promise<T>,
   ): Promise<T> {
-    if (this.#closing) {
-      throw new GatewayError('KGW_SHUTTING_DOWN', `cannot ${action}: the client is closing`);
-    }
-    const call = this.#retrying(group, action, work);
-    const settled = call.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#inFlight.add(settled);
-    void settled.then(() => this.#inFlight.delete(settled));
-    return call;
-  }
-
-  async #retrying<T>(
-    group: string,
-    action: string,
-    work: (coordinator: BrokerConnection, deadline: number) => Promise<T>,
-  ): Promise<T> {
-    const { timeoutMs } = this.#options;
-    const deadline = Date.now() + timeoutMs;
-    for (let attempt = 0; ; attempt += 1) {
-      let failure: unknown;
-      try {
-        return await work(await this.#coordinator(group, deadline), deadline);
-      } catch (err) {
-        if (!isRetriable(err)) throw translateGroupError(err, group, action);
-        failure = err;
-      }
-      this.#coordinators.delete(group);
-      // Retry while a last attempt still has RETRY_MIN_MS to run; then report the timeout.
-      const remaining = deadline - Date.now();
-      if (remaining <= RETRY_MIN_MS) {
-        throw new GatewayError(
-          'KGW_TIMEOUT',
-          `could not ${action} for group '${group}' within ${timeoutMs} ms: ${(failure as Error).message}`,
-          { cause: failure, details: { group } },
-        );
-      }
-      this.#log.debug({ err: failure, group, attempt }, 'group coordinator call will be retried');
-      await sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt, remaining - RETRY_MIN_MS));
-    }
+    return this.#pool.run({
+      action,
+      where: `group '${group}'`,
+      details: { group },
+      attempt: async (deadline) => work(await this.#coordinator(group, deadline), deadline),
+      onRetry: () => this.#coordinators.delete(group),
+      translate: (err) => translateGroupError(err, group, action),
+    });
   }
 
   /** The group's coordinator, found through the bootstrap brokers unless remembered. */
   async #coordinator(group: string, deadline: number): Promise<BrokerConnection> {
     const known = this.#coordinators.get(group);
-    if (known !== undefined) return this.#connection(known);
-    const { brokers } = this.#options;
-    let lastError: unknown;
-    for (let i = 0; i < brokers.length; i += 1) {
-      const index = (this.#bootstrap + i) % brokers.length;
-      let found;
-      try {
-        found = await this.#connection(brokers[index]!).request(
-          FIND_COORDINATOR,
-          (w) => encodeFindCoordinatorRequest(w, group),
-          decodeFindCoordinatorResponse,
-          deadline,
-        );
-      } catch (err) {
-        // A bootstrap broker that cannot be reached is skipped for the next one.
-        if (!(err instanceof BrokerConnectionError)) throw err;
-        lastError = err;
-        continue;
-      }
-      this.#bootstrap = index;
-      checkKafkaCode(FIND_COORDINATOR.name, found.errorCode, `group '${group}'`);
-      const address = `${found.host}:${found.port}`;
-      if (this.#coordinators.size >= MAX_CACHED_COORDINATORS) {
-        this.#coordinators.delete(this.#coordinators.keys().next().value!);
-      }
-      this.#coordinators.set(group, address);
-      return this.#connection(address);
+    if (known !== undefined) return this.#pool.connection(known);
+    const found = await this.#pool.bootstrap((broker) =>
+      broker.request(
+        FIND_COORDINATOR,
+        (w) => encodeFindCoordinatorRequest(w, group),
+        decodeFindCoordinatorResponse,
+        deadline,
+      ),
+    );
+    checkKafkaCode(FIND_COORDINATOR.name, found.errorCode, `group '${group}'`);
+    const address = `${found.host}:${found.port}`;
+    if (this.#coordinators.size >= MAX_CACHED_COORDINATORS) {
+      this.#coordinators.delete(this.#coordinators.keys().next().value!);
     }
-    throw lastError;
-  }
-
-  #connection(address: string): BrokerConnection {
-    if (this.#closed) throw new GatewayError('KGW_SHUTTING_DOWN', 'the client is closed');
-    let connection = this.#connections.get(address);
-    if (!connection) {
-      const { host, port } = splitAddress(address);
-      const { tls, sasl } = this.#options.security ?? {};
-      connection = new BrokerConnection({
-        host,
-        port,
-        clientId: this.#options.clientId,
-        connectTimeoutMs: CONNECT_TIMEOUT_MS,
-        logger: this.#log,
-        ...(tls ? { tls: brokerTlsOptions(tls, host) } : {}),
-        ...(sasl ? { sasl } : {}),
-      });
-      this.#connections.set(address, connection);
-    }
-    return connection;
+    this.#coordinators.set(group, address);
+    return this.#pool.connection(address);
   }
 
   #checkGroup(group: string): void {

@@ -180,7 +180,8 @@ describe('v2 produce against the real broker', () => {
     const described = await get(`${gw.url}/topics/${topic}`);
     expect(described.body).toEqual({
       name: topic,
-      configs: {},
+      // Every config of the topic (DescribeConfigs), defaults included.
+      configs: expect.objectContaining({ 'cleanup.policy': 'delete' }),
       partitions: [
         { partition: 0, leader: 1, replicas: [{ broker: 1, leader: true, in_sync: true }] },
         { partition: 1, leader: 1, replicas: [{ broker: 1, leader: true, in_sync: true }] },

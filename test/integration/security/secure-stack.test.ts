@@ -104,6 +104,21 @@ describe('a secured Kafka (SASL_SSL, SCRAM, ACLs) and Redis (TLS, ACL user)', ()
     } finally {
       await committed.close();
     }
+    // Admin reads (DescribeConfigs, ListGroups on every advertised broker) use TLS + SCRAM too.
+    const topicInfo = (await (await fetch(`${gatewayUrl}/topics/${t}`)).json()) as {
+      configs: Record<string, string | null>;
+    };
+    expect(topicInfo.configs['cleanup.policy']).toBe('delete');
+    const clusters = (await (await fetch(`${gatewayUrl}/v3/clusters`)).json()) as {
+      data: Array<{ metadata: { self: string } }>;
+    };
+    const cluster = clusters.data[0]!.metadata.self;
+    const groups = (await (await fetch(`${cluster}/consumer-groups`)).json()) as {
+      data: Array<{ consumer_group_id: string }>;
+    };
+    expect(groups.data.map((g) => g.consumer_group_id)).toContain(group);
+    const summary = await fetch(`${cluster}/consumer-groups/${group}/lag-summary`);
+    expect(await summary.json()).toMatchObject({ total_lag: 0 });
   });
 
   it("answers 404 for a topic Kafka's ACLs hide from the gateway's user, as for a missing one", async () => {
@@ -122,6 +137,18 @@ describe('a secured Kafka (SASL_SSL, SCRAM, ACLs) and Redis (TLS, ACL user)', ()
     });
     expect(res.status).toBe(404);
     expect(((await res.json()) as { code: string }).code).toBe('KGW_TOPIC_NOT_FOUND');
+  });
+
+  it("shows a topic whose configs Kafka's ACLs hide with no configs, not an error", async () => {
+    const t = await topic('noconfigs.t');
+    const res = await fetch(`${gatewayUrl}/topics/${t}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ name: t, configs: {} });
+    const visible = await topic();
+    const shown = (await (await fetch(`${gatewayUrl}/topics/${visible}`)).json()) as {
+      configs: Record<string, unknown>;
+    };
+    expect(Object.keys(shown.configs)).toContain('retention.ms');
   });
 
   it.each(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const)(

@@ -223,6 +223,8 @@ export function buildConsumePath(
     sessionService,
     consume,
     committer,
+    /** Also serves the admin reads of group state and committed offsets. */
+    groupOffsets,
     maintenance,
     stats,
     tail,

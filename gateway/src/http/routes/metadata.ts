@@ -52,6 +52,18 @@ const partitionParams = {
   properties: { topic: topicName, partition: { type: 'integer', minimum: 0 } },
 } as const;
 
+/** The scheme and host a v3 resource's links start with, as the client addressed the gateway. */
+export function baseUrl(protocol: string, host: string | undefined): string {
+  return `${protocol}://${host ?? 'localhost'}`;
+}
+
+/** 404 KGW_CLUSTER_NOT_FOUND unless a v3 path names the cluster this gateway serves. */
+export function requireCluster(requested: string, served: string): void {
+  if (requested !== served) {
+    throw new GatewayError('KGW_CLUSTER_NOT_FOUND', `cluster '${requested}' not found`);
+  }
+}
+
 /** Confluent v2 metadata reads (topics, partitions, brokers) and the v3 cluster list. */
 export function metadataRoutes(
   app: FastifyInstance,
@@ -85,7 +97,12 @@ export function metadataRoutes(
             type: 'object',
             properties: {
               name: { type: 'string' },
-              configs: { type: 'object', additionalProperties: { type: 'string' } },
+              configs: {
+                type: 'object',
+                description:
+                  'Config name → value; null for sensitive values, which are never shown.',
+                additionalProperties: { type: ['string', 'null'] },
+              },
               partitions: { type: 'array', items: partitionSchema },
             },
           },
@@ -94,12 +111,16 @@ export function metadataRoutes(
       },
     },
     async (request, reply) => {
-      const topic = await admin.topic(request.params.topic);
+      const [topic, configs] = await Promise.all([
+        admin.topic(request.params.topic),
+        admin.topicConfigsIfReadable(request.params.topic, (err) =>
+          request.log.warn({ err }, 'Kafka refused DescribeConfigs; answering without configs'),
+        ),
+      ]);
       reply.type(V2_RESPONSE);
       return {
         name: topic.name,
-        // Topic configs need DescribeConfigs, which node-rdkafka does not expose.
-        configs: {},
+        configs: Object.fromEntries(configs.map((c) => [c.name, c.value])),
         partitions: topic.partitions.map(renderPartition),
       };
     },
@@ -198,9 +219,6 @@ export function metadataRoutes(
     cluster_id: options.clusterId,
     topics: { related: `${base}/v3/clusters/${options.clusterId}/topics` },
   });
-  const baseUrl = (protocol: string, host: string | undefined): string =>
-    `${protocol}://${host ?? 'localhost'}`;
-
   app.get(
     '/v3/clusters',
     { schema: { tags: ['metadata (v3)'], summary: 'The Kafka cluster this gateway serves' } },
@@ -218,12 +236,7 @@ export function metadataRoutes(
     '/v3/clusters/:clusterId',
     { schema: { tags: ['metadata (v3)'], summary: 'One cluster' } },
     async (request) => {
-      if (request.params.clusterId !== options.clusterId) {
-        throw new GatewayError(
-          'KGW_CLUSTER_NOT_FOUND',
-          `cluster '${request.params.clusterId}' not found`,
-        );
-      }
+      requireCluster(request.params.clusterId, options.clusterId);
       return cluster(baseUrl(request.protocol, request.headers.host));
     },
   );

@@ -1,4 +1,5 @@
 import type { ApiSpec } from './api-versions.js';
+import { ProtocolError } from './errors.js';
 import type { ResponseReader } from './reader.js';
 import type { RequestWriter } from './writer.js';
 
@@ -25,12 +26,20 @@ export interface OffsetFetchResult {
   readonly partitions: readonly OffsetFetchPartitionResult[];
 }
 
+/** `topics` null asks for every partition the group has committed (v2+). */
 export function encodeOffsetFetchRequest(
   writer: RequestWriter,
+  version: number,
   group: string,
-  topics: readonly OffsetFetchTopic[],
+  topics: readonly OffsetFetchTopic[] | null,
 ): void {
-  writer.string(group).array(topics, (w, t) => {
+  writer.string(group);
+  if (topics === null) {
+    if (version < 2) throw new ProtocolError('OffsetFetch v1 cannot ask for every partition');
+    writer.int32(-1);
+    return;
+  }
+  writer.array(topics, (w, t) => {
     w.string(t.topic).array(t.partitions, (pw, p) => pw.int32(p));
   });
 }

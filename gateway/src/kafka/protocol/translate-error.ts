@@ -39,34 +39,68 @@ export function isRetriable(err: unknown): boolean {
 
 /** Translates what went wrong while trying to `action` for `group` into the gateway's error. */
 export function translateGroupError(err: unknown, group: string, action: string): GatewayError {
-  if (isGatewayError(err)) return err;
-  if (err instanceof KafkaResponseError) {
-    const code = err.kafkaCode;
-    const options = { cause: err, details: { kafkaCode: code, group } };
-    if (GROUP_IN_USE.has(code)) {
+  return translateProtocolError(err, action, { group }, (kafka, options) => {
+    if (GROUP_IN_USE.has(kafka.kafkaCode)) {
       return new GatewayError(
         'KGW_GROUP_IN_USE',
         `group '${group}' has active Kafka consumers; the gateway will not commit for it`,
         options,
       );
     }
-    switch (code) {
+    switch (kafka.kafkaCode) {
       case KafkaErrorCode.OFFSET_METADATA_TOO_LARGE:
         return new GatewayError(
           'KGW_INVALID_REQUEST',
           `the offset metadata is longer than Kafka accepts (offset.metadata.max.bytes)`,
           options,
         );
-      case KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-        return new GatewayError('KGW_TOPIC_NOT_FOUND', `Kafka does not know ${err.where}`, options);
       case KafkaErrorCode.INVALID_GROUP_ID:
         return new GatewayError(
           'KGW_INVALID_REQUEST',
           `'${group}' is not a valid group id`,
           options,
         );
+      default:
+        return undefined;
+    }
+  });
+}
+
+/** Translates what went wrong while trying to `action` for `topic`; an unknown topic is a 404. */
+export function translateTopicError(err: unknown, topic: string, action: string): GatewayError {
+  return translateProtocolError(err, action, { topic }, (kafka, options) =>
+    kafka.kafkaCode === KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+      ? new GatewayError('KGW_TOPIC_NOT_FOUND', `topic '${topic}' not found`, options)
+      : undefined,
+  );
+}
+
+/** Translates a failure of a call not about one group or topic (e.g. listing groups). */
+export function translateClusterError(err: unknown, action: string): GatewayError {
+  return translateProtocolError(err, action, {}, () => undefined);
+}
+
+type ErrorOptions = { cause: unknown; details: Record<string, unknown> };
+
+/** The translation every call shares; `specific` handles the codes that mean something to its caller. */
+function translateProtocolError(
+  err: unknown,
+  action: string,
+  subject: Readonly<Record<string, string>>,
+  specific: (kafka: KafkaResponseError, options: ErrorOptions) => GatewayError | undefined,
+): GatewayError {
+  if (isGatewayError(err)) return err;
+  if (err instanceof KafkaResponseError) {
+    const code = err.kafkaCode;
+    const options = { cause: err, details: { kafkaCode: code, ...subject } };
+    const translated = specific(err, options);
+    if (translated) return translated;
+    switch (code) {
+      case KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+        return new GatewayError('KGW_TOPIC_NOT_FOUND', `Kafka does not know ${err.where}`, options);
       case KafkaErrorCode.GROUP_AUTHORIZATION_FAILED:
       case KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED:
+      case KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED:
         return new GatewayError(
           'KGW_KAFKA_UNAVAILABLE',
           `Kafka did not authorize the gateway to ${action} (${err.api} error code ${code})`,
@@ -83,12 +117,12 @@ export function translateGroupError(err: unknown, group: string, action: string)
   if (err instanceof ProtocolError || err instanceof BrokerAuthenticationError) {
     return new GatewayError('KGW_KAFKA_UNAVAILABLE', `could not ${action}: ${err.message}`, {
       cause: err,
-      details: { group },
+      details: { ...subject },
     });
   }
   return new GatewayError('KGW_INTERNAL', `unexpected failure trying to ${action}`, {
     cause: err,
-    details: { group },
+    details: { ...subject },
   });
 }
 
