@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -37,4 +39,20 @@ export function parseStackEnv(stdout: string): StackEnv {
   if (!kafkaBrokers || !redisUrl)
     throw new Error(`stack printed no KAFKA_BROKERS/REDIS_URL:\n${stdout}`);
   return { kafkaBrokers, redisUrl, vars: Object.fromEntries(vars) };
+}
+
+/** `stack up <args>` in a fresh run directory of a test's own (prefix names it under the OS tmp dir). */
+export async function privateStack(
+  prefix: string,
+  ...args: string[]
+): Promise<{ runDir: string; env: StackEnv }> {
+  const runDir = await mkdtemp(join(tmpdir(), prefix));
+  return { runDir, env: parseStackEnv(await stack(runDir, 'up', ...args)) };
+}
+
+/** `stack down` and removes the run directory; nothing when the stack never started (''). */
+export async function stopPrivateStack(runDir: string): Promise<void> {
+  if (!runDir) return;
+  await stack(runDir, 'down');
+  await rm(runDir, { recursive: true, force: true });
 }

@@ -22,6 +22,7 @@ import {
   OFFSET_FETCH,
   decodeOffsetFetchResponse,
   encodeOffsetFetchRequest,
+  type OffsetFetchPartitionResult,
 } from './protocol/offset-fetch.js';
 import { firstPartitionError, translateGroupError } from './protocol/translate-error.js';
 
@@ -119,18 +120,7 @@ export class GroupCoordinatorClient {
       byTopic.set(tp.topic, (byTopic.get(tp.topic) ?? new Set()).add(tp.partition));
     }
     const topics = [...byTopic].map(([topic, set]) => ({ topic, partitions: [...set] }));
-    const result = await this.#call(group, 'read committed offsets', async (broker, deadline) => {
-      const response = await broker.request(
-        OFFSET_FETCH,
-        (w, version) => encodeOffsetFetchRequest(w, version, group, topics),
-        decodeOffsetFetchResponse,
-        deadline,
-      );
-      checkKafkaCode(OFFSET_FETCH.name, response.errorCode, `group '${group}'`);
-      const failed = firstPartitionError(OFFSET_FETCH.name, response.partitions);
-      if (failed) throw failed;
-      return response.partitions;
-    });
+    const result = await this.#fetchOffsets(group, topics);
     const found = new Map(result.map((p) => [key(p.topic, p.partition), p]));
     return tps.map(({ topic, partition }) => {
       const p = found.get(key(topic, partition));
@@ -148,22 +138,7 @@ export class GroupCoordinatorClient {
   /** Every partition the group has a committed offset for (OffsetFetch with no topic list, v2+). */
   async committedAll(group: string): Promise<CommittedEntry[]> {
     this.#checkGroup(group);
-    const partitions = await this.#call(
-      group,
-      'read committed offsets',
-      async (broker, deadline) => {
-        const response = await broker.request(
-          OFFSET_FETCH,
-          (w, version) => encodeOffsetFetchRequest(w, version, group, null),
-          decodeOffsetFetchResponse,
-          deadline,
-        );
-        checkKafkaCode(OFFSET_FETCH.name, response.errorCode, `group '${group}'`);
-        const failed = firstPartitionError(OFFSET_FETCH.name, response.partitions);
-        if (failed) throw failed;
-        return response.partitions;
-      },
-    );
+    const partitions = await this.#fetchOffsets(group, null);
     return partitions
       .filter((p) => p.offset >= 0)
       .map((p) => ({
@@ -205,6 +180,25 @@ export class GroupCoordinatorClient {
           clientHost: m.clientHost,
         })),
       };
+    });
+  }
+
+  /** OffsetFetch for these topics (null: every partition the group committed), errors raised. */
+  #fetchOffsets(
+    group: string,
+    topics: Parameters<typeof encodeOffsetFetchRequest>[3],
+  ): Promise<readonly OffsetFetchPartitionResult[]> {
+    return this.#call(group, 'read committed offsets', async (broker, deadline) => {
+      const response = await broker.request(
+        OFFSET_FETCH,
+        (w, version) => encodeOffsetFetchRequest(w, version, group, topics),
+        decodeOffsetFetchResponse,
+        deadline,
+      );
+      checkKafkaCode(OFFSET_FETCH.name, response.errorCode, `group '${group}'`);
+      const failed = firstPartitionError(OFFSET_FETCH.name, response.partitions);
+      if (failed) throw failed;
+      return response.partitions;
     });
   }
 

@@ -1,13 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Kafka from 'node-rdkafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
 import { closeAllGateways, post, startGateway } from '../../support/gateway-in-process.js';
 import { uniqueName } from '../../support/kafka.js';
 import { RestConsumer } from '../../support/rest-consumer.js';
-import { parseStackEnv, stack, type StackEnv } from '../../support/stack.js';
+import { privateStack, stack, stopPrivateStack, type StackEnv } from '../../support/stack.js';
 
 // Starts three more broker JVMs (about 10 s and 1 GiB); KGW_QUICK=1 skips it for a fast run.
 const quick = process.env.KGW_QUICK === '1';
@@ -19,16 +16,12 @@ describe.skipIf(quick)(
     let env: StackEnv;
 
     beforeAll(async () => {
-      runDir = await mkdtemp(join(tmpdir(), 'kgw-stack3-'));
-      env = parseStackEnv(await stack(runDir, 'up', '--brokers', '3', '--racks'));
+      ({ runDir, env } = await privateStack('kgw-stack3-', '--brokers', '3', '--racks'));
     });
 
     afterAll(async () => {
       await closeAllGateways();
-      if (runDir) {
-        await stack(runDir, 'down');
-        await rm(runDir, { recursive: true, force: true });
-      }
+      await stopPrivateStack(runDir);
     });
 
     it('brings up a cluster whose metadata lists three brokers', async () => {

@@ -1,33 +1,26 @@
 // An ack whose Kafka commit cannot finish (the broker is down) answers 5xx and
 // says the ack was recorded; once Kafka is back, the same ack again is a no-op
 // and the offsets get committed: nothing is delivered again.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
 import { recordReport } from '../../support/fault-report.js';
 import { closeAllGateways, startGateway } from '../../support/gateway-in-process.js';
 import { closeAllClients, createTopic, uniqueName } from '../../support/kafka.js';
 import { RestConsumer, produceNumbers } from '../../support/rest-consumer.js';
-import { parseStackEnv, stack, type StackEnv } from '../../support/stack.js';
+import { privateStack, stack, stopPrivateStack, type StackEnv } from '../../support/stack.js';
 
 describe('acks while the broker is down', () => {
   let runDir = '';
   let env: StackEnv;
 
   beforeAll(async () => {
-    runDir = await mkdtemp(join(tmpdir(), 'kgw-ack-'));
-    env = parseStackEnv(await stack(runDir, 'up', '--redis-ephemeral'));
+    ({ runDir, env } = await privateStack('kgw-ack-', '--redis-ephemeral'));
   });
 
   afterAll(async () => {
     await closeAllGateways();
     await closeAllClients();
-    if (runDir) {
-      await stack(runDir, 'down');
-      await rm(runDir, { recursive: true, force: true });
-    }
+    await stopPrivateStack(runDir);
   });
 
   it('answers 5xx saying the ack was recorded; the same ack later is a no-op and nothing comes back', async () => {

@@ -1,15 +1,14 @@
 // A partition leader SIGKILLed mid-load (3 brokers, RF 3, min ISR 2): every
 // record answered 2xx is in Kafka, for both delivery modes; the idempotent
 // mode also writes each exactly once (fast may duplicate on retry).
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Kafka from 'node-rdkafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
 import { killAllGateways, spawnGateway } from '../../support/gateway-process.js';
 import { closeAllClients, createTopic, uniqueName } from '../../support/kafka.js';
-import { parseStackEnv, stack, type StackEnv } from '../../support/stack.js';
+import { privateStack, stopPrivateStack, type StackEnv } from '../../support/stack.js';
 import { recordReport } from '../../support/fault-report.js';
 
 // Starts three broker JVMs (about 10 s and 1 GiB); KGW_QUICK=1 skips it for a fast run.
@@ -20,17 +19,13 @@ describe.skipIf(quick)('produce under a leader SIGKILL (skipped when KGW_QUICK=1
   let env: StackEnv;
 
   beforeAll(async () => {
-    runDir = await mkdtemp(join(tmpdir(), 'kgw-fast-'));
-    env = parseStackEnv(await stack(runDir, 'up', '--brokers', '3'));
+    ({ runDir, env } = await privateStack('kgw-fast-', '--brokers', '3'));
   });
 
   afterAll(async () => {
     await killAllGateways();
     await closeAllClients();
-    if (runDir) {
-      await stack(runDir, 'down');
-      await rm(runDir, { recursive: true, force: true });
-    }
+    await stopPrivateStack(runDir);
   });
 
   it('loses no acknowledged record in either mode, and the idempotent mode writes none twice', async () => {

@@ -2,8 +2,7 @@
 // file, fsync every second) is SIGKILLed and started again under a running
 // gateway; every key answered before the crash replays its answer and writes
 // nothing.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Kafka from 'node-rdkafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +10,7 @@ import { eventually } from '../../support/eventually.js';
 import { recordReport } from '../../support/fault-report.js';
 import { closeAllGateways, startGateway } from '../../support/gateway-in-process.js';
 import { closeAllClients, createTopic, uniqueName } from '../../support/kafka.js';
-import { parseStackEnv, stack, type StackEnv } from '../../support/stack.js';
+import { privateStack, stack, stopPrivateStack, type StackEnv } from '../../support/stack.js';
 
 const KEYS = 300;
 
@@ -20,17 +19,13 @@ describe('Idempotency-Key across a Redis SIGKILL and restart (the stack default:
   let env: StackEnv;
 
   beforeAll(async () => {
-    runDir = await mkdtemp(join(tmpdir(), 'kgw-redis-'));
-    env = parseStackEnv(await stack(runDir, 'up'));
+    ({ runDir, env } = await privateStack('kgw-redis-'));
   });
 
   afterAll(async () => {
     await closeAllGateways();
     await closeAllClients();
-    if (runDir) {
-      await stack(runDir, 'down');
-      await rm(runDir, { recursive: true, force: true });
-    }
+    await stopPrivateStack(runDir);
   });
 
   it('replays every key answered before the crash and writes nothing again', async () => {

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Kafka from 'node-rdkafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
@@ -11,7 +8,7 @@ import {
   type RunningGateway,
   type V2Offsets,
 } from '../../support/gateway-in-process.js';
-import { parseStackEnv, stack, type StackEnv } from '../../support/stack.js';
+import { privateStack, stack, stopPrivateStack, type StackEnv } from '../../support/stack.js';
 
 // Stops a broker, so it runs on a private one-broker stack of its own.
 describe('a stopped broker', () => {
@@ -21,8 +18,7 @@ describe('a stopped broker', () => {
   const topic = `broker-down-${Date.now()}`;
 
   beforeAll(async () => {
-    runDir = await mkdtemp(join(tmpdir(), 'kgw-broker-down-'));
-    env = parseStackEnv(await stack(runDir, 'up', '--brokers', '1'));
+    ({ runDir, env } = await privateStack('kgw-broker-down-', '--brokers', '1'));
     const admin = Kafka.AdminClient.create({ 'metadata.broker.list': env.kafkaBrokers });
     await new Promise<void>((resolve, reject) =>
       admin.createTopic({ topic, num_partitions: 1, replication_factor: 1 }, 15_000, (err) =>
@@ -40,10 +36,7 @@ describe('a stopped broker', () => {
 
   afterAll(async () => {
     await closeAllGateways();
-    if (runDir) {
-      await stack(runDir, 'down');
-      await rm(runDir, { recursive: true, force: true });
-    }
+    await stopPrivateStack(runDir);
   });
 
   it('gives a timely 5xx that says the outcome is unknown, never a hung request', async () => {

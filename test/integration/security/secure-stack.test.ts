@@ -1,9 +1,8 @@
 // The gateway against `stack up --secure`: Kafka only on SASL_SSL (SCRAM users, a private CA,
 // StandardAuthorizer ACLs) and Redis only on TLS with client certificates and an ACL user.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../gateway/src/config/load-config.js';
@@ -17,7 +16,7 @@ import { createLogger } from '../../../gateway/src/observability/logger.js';
 import { eventually } from '../../support/eventually.js';
 import { killAllGateways, spawnGateway } from '../../support/gateway-process.js';
 import { closeAllClients, createTopic, uniqueName } from '../../support/kafka.js';
-import { parseStackEnv, stack, type StackEnv } from '../../support/stack.js';
+import { privateStack, stopPrivateStack, type StackEnv } from '../../support/stack.js';
 
 const V2 = 'application/vnd.kafka.v2+json';
 const JSON_V2 = 'application/vnd.kafka.json.v2+json';
@@ -29,8 +28,7 @@ describe('a secured Kafka (SASL_SSL, SCRAM, ACLs) and Redis (TLS, ACL user)', ()
   let gatewayUrl = '';
 
   beforeAll(async () => {
-    runDir = await mkdtemp(join(tmpdir(), 'kgw-secure-'));
-    env = parseStackEnv(await stack(runDir, 'up', '--secure'));
+    ({ runDir, env } = await privateStack('kgw-secure-', '--secure'));
     security = kafkaSecurity(loadConfig(env.vars));
     gatewayUrl = (await spawnGateway({ ...env.vars })).url;
   }, 180_000);
@@ -38,10 +36,7 @@ describe('a secured Kafka (SASL_SSL, SCRAM, ACLs) and Redis (TLS, ACL user)', ()
   afterAll(async () => {
     await killAllGateways();
     await closeAllClients();
-    if (runDir) {
-      await stack(runDir, 'down');
-      await rm(runDir, { recursive: true, force: true });
-    }
+    await stopPrivateStack(runDir);
   });
 
   const topic = (prefix = 'secure'): Promise<string> =>

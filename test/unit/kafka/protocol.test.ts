@@ -269,6 +269,17 @@ describe('version negotiation', () => {
   });
 });
 
+/** FindCoordinator on one connection; the scripted brokers answer with the key as host. */
+const find = (c: BrokerConnection, group: string): Promise<string> =>
+  c
+    .request(
+      FIND_COORDINATOR,
+      (w) => encodeFindCoordinatorRequest(w, group),
+      decodeFindCoordinatorResponse,
+      Date.now() + 2000,
+    )
+    .then((found) => found.host);
+
 describe('BrokerConnection against a scripted broker', () => {
   const servers: Server[] = [];
   const connections: BrokerConnection[] = [];
@@ -346,16 +357,6 @@ describe('BrokerConnection against a scripted broker', () => {
     connections.push(connection);
     return connection;
   }
-
-  const find = (c: BrokerConnection, group: string): Promise<string> =>
-    c
-      .request(
-        FIND_COORDINATOR,
-        (w) => encodeFindCoordinatorRequest(w, group),
-        decodeFindCoordinatorResponse,
-        Date.now() + 2000,
-      )
-      .then((found) => found.host);
 
   it('pipelines requests on one socket and matches answers by correlation id', async () => {
     const port = await scriptedBroker((socket, seen) => {
@@ -541,16 +542,6 @@ describe('BrokerConnection SASL against a scripted broker', () => {
     connections.push(connection);
     return connection;
   }
-
-  const find = (c: BrokerConnection, group: string): Promise<string> =>
-    c
-      .request(
-        FIND_COORDINATOR,
-        (w) => encodeFindCoordinatorRequest(w, group),
-        decodeFindCoordinatorResponse,
-        Date.now() + 2000,
-      )
-      .then((found) => found.host);
 
   it('authenticates once per connection and replaces a session before the broker expires it', async () => {
     const broker = await saslBroker(400);
