@@ -9,6 +9,8 @@ import { consumerRoutes } from './http/routes/consumers.js';
 import { metadataRoutes } from './http/routes/metadata.js';
 import { produceV2Routes } from './http/routes/produce-v2.js';
 import { produceV3Routes } from './http/routes/produce-v3.js';
+import { SchemaRecordEncoder } from './core/schema-records.js';
+import { SchemaRegistryClient } from './schema/registry-client.js';
 import { buildHttpServer, closeHttpServer } from './http/server.js';
 import { OpenStreams } from './grpc/open-streams.js';
 import { GrpcServer } from './grpc/server.js';
@@ -125,6 +127,16 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     // Per-principal limits from the policy file's `quotas` (re-read with it).
     ...(config.policyFile && policy ? { overrides: (p) => policy.quotaFor(p) } : {}),
   });
+  // Schema formats (avro, jsonschema, protobuf) only with a registry; otherwise they are refused.
+  const schemaRecords = new SchemaRecordEncoder(
+    config.schemaRegistryUrl === ''
+      ? undefined
+      : new SchemaRegistryClient({
+          url: config.schemaRegistryUrl,
+          timeoutMs: config.schemaRegistryTimeoutMs,
+          cacheSize: config.schemaRegistryCacheSize,
+        }),
+  );
   const produce = new ProduceService({
     ...(access ? { access } : {}),
     ...(quotas.limitsProduce ? { quotas } : {}),
@@ -222,7 +234,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     headersTimeoutMs: config.headersTimeoutMs,
     version,
     routes: [
-      (app) => produceV2Routes(app, produce),
+      (app) => produceV2Routes(app, produce, schemaRecords),
       (app) =>
         produceV3Routes(app, produce, {
           clusterId: config.clusterId,
@@ -238,6 +250,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
           maxPollTimeoutMs: config.maxPollTimeoutMs,
           maxPollRecords: config.maxPollRecords,
           maxPollBytes: config.maxPollBytes,
+          schemaRegistry: schemaRecords.client,
         }),
     ],
   });
