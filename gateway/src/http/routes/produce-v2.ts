@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ProduceService } from '../../core/produce.js';
-import type { SchemaRecordEncoder } from '../../core/schema-records.js';
+import type { EncodedRecords, SchemaRecordEncoder } from '../../core/schema-records.js';
 import type { DeliveryMode, ProduceResult, RecordInput } from '../../core/produce-types.js';
 import {
   V2_AVRO,
@@ -10,6 +10,7 @@ import {
   embeddedFormat,
 } from '../content-types.js';
 import { decodeBase64, encodeJson, firstFailure, v2RecordErrorCode } from '../produce-encoding.js';
+import { GatewayError } from '../../errors.js';
 import { traceContext } from '../trace-context.js';
 import { deliveryQuery, errorResponses, idempotencyHeaders, topicName } from './schemas.js';
 
@@ -26,6 +27,8 @@ interface V2Body {
   value_schema?: string;
   value_schema_id?: number;
 }
+
+const SCHEMA_FIELDS = ['key_schema', 'key_schema_id', 'value_schema', 'value_schema_id'] as const;
 
 const schemaText = {
   type: 'string',
@@ -119,21 +122,27 @@ export function produceV2Routes(
   ): Promise<unknown> => {
     const format = embeddedFormat(request.headers['content-type']);
     const body = request.body;
-    // Schemas are registered only for a topic the caller may write, and that exists.
-    if (format !== 'json' && format !== 'binary') {
+    let encoded: EncodedRecords | undefined;
+    if (format === 'json' || format === 'binary') {
+      const field = SCHEMA_FIELDS.find((f) => body[f] !== undefined);
+      // As before schema formats existed: a field the body's format has no use for is refused.
+      if (field)
+        throw new GatewayError(
+          'KGW_INVALID_REQUEST',
+          `${field} applies to the avro, jsonschema and protobuf content types, not ${format}`,
+        );
+    } else {
+      // Schemas are registered only for a topic the caller may write, and that exists.
       schemas.registry(format);
       await produce.admit(request.params.topic);
+      encoded = await schemas.encode(request.params.topic, format, {
+        keySchema: body.key_schema,
+        keySchemaId: body.key_schema_id,
+        valueSchema: body.value_schema,
+        valueSchemaId: body.value_schema_id,
+        records: body.records,
+      });
     }
-    const encoded =
-      format === 'json' || format === 'binary'
-        ? undefined
-        : await schemas.encode(request.params.topic, format, {
-            keySchema: body.key_schema,
-            keySchemaId: body.key_schema_id,
-            valueSchema: body.value_schema,
-            valueSchemaId: body.value_schema_id,
-            records: body.records,
-          });
     const records: RecordInput[] = body.records.map((r, i) => ({
       key: encoded
         ? encoded.keys[i]!
