@@ -9,14 +9,12 @@ import { LruCache } from '../util/lru-cache.js';
 export const SCHEMA_FORMATS = ['avro', 'jsonschema', 'protobuf'] as const;
 export type SchemaFormat = (typeof SCHEMA_FORMATS)[number];
 
-const REGISTRY_TYPE: Record<
-  SchemaFormat,
-  SchemaType.AVRO | SchemaType.JSON | SchemaType.PROTOBUF
-> = {
-  avro: SchemaType.AVRO,
-  jsonschema: SchemaType.JSON,
-  protobuf: SchemaType.PROTOBUF,
-};
+const REGISTRY_TYPE: Record<SchemaFormat, SchemaType.AVRO | SchemaType.JSON | SchemaType.PROTOBUF> =
+  {
+    avro: SchemaType.AVRO,
+    jsonschema: SchemaType.JSON,
+    protobuf: SchemaType.PROTOBUF,
+  };
 
 /** A schema from the registry, parsed once and kept by id. */
 export interface RegisteredSchema {
