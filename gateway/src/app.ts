@@ -11,6 +11,8 @@ import { metadataRoutes } from './http/routes/metadata.js';
 import { adminV3Routes } from './http/routes/admin-v3.js';
 import { produceV2Routes } from './http/routes/produce-v2.js';
 import { produceV3Routes } from './http/routes/produce-v3.js';
+import { SchemaRecordEncoder } from './core/schema-records.js';
+import { SchemaRegistryClient } from './schema/registry-client.js';
 import { buildHttpServer, closeHttpServer } from './http/server.js';
 import { OpenStreams } from './grpc/open-streams.js';
 import { GrpcServer } from './grpc/server.js';
@@ -128,6 +130,16 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     // Per-principal limits from the policy file's `quotas` (re-read with it).
     ...(config.policyFile && policy ? { overrides: (p) => policy.quotaFor(p) } : {}),
   });
+  // Schema formats (avro, jsonschema, protobuf) only with a registry; otherwise they are refused.
+  const schemaRecords = new SchemaRecordEncoder(
+    config.schemaRegistryUrl === ''
+      ? undefined
+      : new SchemaRegistryClient({
+          url: config.schemaRegistryUrl,
+          timeoutMs: config.schemaRegistryTimeoutMs,
+          cacheSize: config.schemaRegistryCacheSize,
+        }),
+  );
   const produce = new ProduceService({
     ...(access ? { access } : {}),
     ...(quotas.limitsProduce ? { quotas } : {}),
@@ -242,7 +254,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
     headersTimeoutMs: config.headersTimeoutMs,
     version,
     routes: [
-      (app) => produceV2Routes(app, produce),
+      (app) => produceV2Routes(app, produce, schemaRecords),
       (app) =>
         produceV3Routes(app, produce, {
           clusterId: config.clusterId,
@@ -259,6 +271,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
           maxPollTimeoutMs: config.maxPollTimeoutMs,
           maxPollRecords: config.maxPollRecords,
           maxPollBytes: config.maxPollBytes,
+          schemaRegistry: schemaRecords.client,
         }),
     ],
   });

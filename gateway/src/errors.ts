@@ -146,7 +146,46 @@ export const ERROR_CODES = {
     grpc: GrpcStatus.FAILED_PRECONDITION,
     retryable: false,
     title:
-      'A json-format consumer read a key or value that is not JSON; nothing was delivered and the records stay unacked.',
+      'A json-format consumer read a key or value that is not JSON (a schema-format consumer: not in the wire format, or its schema id unknown); nothing was delivered and the records stay unacked.',
+  },
+  KGW_SCHEMA_RECORD_MISMATCH: {
+    // Confluent's "Conversion of JSON to Avro failed" (42203), for every schema format.
+    http: 422,
+    errorCode: 42203,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    title: 'A key or value does not match its schema (avro, jsonschema, protobuf).',
+  },
+  KGW_SCHEMA_INVALID: {
+    // Confluent's "Invalid schema" (42205).
+    http: 422,
+    errorCode: 42205,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    title: 'key_schema or value_schema does not parse, or the registry refused it.',
+  },
+  KGW_SCHEMA_MISSING: {
+    // Confluent's "Request includes values but does not include value schema" (42202; 42201 for keys).
+    http: 422,
+    errorCode: 42202,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    title: 'Records carry keys or values but the request gives no schema or schema id for them.',
+  },
+  KGW_SCHEMA_NOT_FOUND: {
+    // Confluent answers an unknown schema id with 42207 ("Error serializing message").
+    http: 422,
+    errorCode: 42207,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    title: 'The registry knows no schema with this id, or it is of another format.',
+  },
+  KGW_SCHEMA_REGISTRY_UNAVAILABLE: {
+    http: 503,
+    errorCode: 50304,
+    grpc: GrpcStatus.UNAVAILABLE,
+    retryable: true,
+    title: 'The schema registry did not answer within KGW_SCHEMA_REGISTRY_TIMEOUT_MS, or failed.',
   },
   KGW_IDEMPOTENCY_IN_FLIGHT: {
     http: 409,

@@ -103,6 +103,9 @@ export const httpUrl: Parser<string> = (raw) => {
   return url.toString().replace(/\/+$/, '');
 };
 
+/** Empty ("not set"), or an http(s) URL as httpUrl parses it. */
+export const optionalHttpUrl: Parser<string> = (raw) => (raw.trim() === '' ? '' : httpUrl(raw));
+
 /** true/false (also 1/0, yes/no). */
 export const boolean: Parser<boolean> = (raw) => {
   const value = raw.trim().toLowerCase();

@@ -7,6 +7,7 @@ import {
   nonEmpty,
   oneOf,
   optional,
+  optionalHttpUrl,
   optionalOneOf,
   port,
   redisUrl,
@@ -254,6 +255,24 @@ export const SETTINGS = {
     '1000000',
     'Largest key + value + headers of one record, in bytes (larger is rejected per record).',
     integer(1024, 100 * 1024 * 1024),
+  ),
+  schemaRegistryUrl: setting(
+    'KGW_SCHEMA_REGISTRY_URL',
+    '',
+    'Confluent-compatible schema registry API (e.g. Apicurio: http://host:8080/apis/ccompat/v7) for the avro, jsonschema and protobuf formats; empty: those formats are refused.',
+    optionalHttpUrl,
+  ),
+  schemaRegistryTimeoutMs: setting(
+    'KGW_SCHEMA_REGISTRY_TIMEOUT_MS',
+    '5000',
+    'Deadline of each schema registry call; past it the request gets 503 KGW_SCHEMA_REGISTRY_UNAVAILABLE.',
+    integer(100, 60_000),
+  ),
+  schemaRegistryCacheSize: setting(
+    'KGW_SCHEMA_REGISTRY_CACHE_SIZE',
+    '1000',
+    'Schemas kept in memory by id (and registered schema texts by subject), least recently used dropped first.',
+    integer(10, 1_000_000),
   ),
   metadataMaxAgeMs: setting(
     'KGW_METADATA_MAX_AGE_MS',

@@ -256,16 +256,29 @@ export class ProduceService {
     );
   }
 
-  async #topic(command: ProduceCommand): Promise<TopicInfo> {
-    if (command.topic.startsWith('__')) {
+  /**
+   * The topic checks of a produce (internal topic, authorization, existence), for
+   * work that must not happen without them: registering a schema for the topic.
+   */
+  async admit(topicName: string): Promise<void> {
+    await this.#admitted(topicName);
+  }
+
+  async #admitted(name: string): Promise<TopicInfo> {
+    if (name.startsWith('__')) {
       throw new GatewayError(
         'KGW_TOPIC_FORBIDDEN',
-        `'${command.topic}' is an internal Kafka topic; the gateway does not write to it`,
+        `'${name}' is an internal Kafka topic; the gateway does not write to it`,
       );
     }
-    this.#deps.access?.require('produce', 'topic', command.topic);
-    const topic = await this.#deps.metadata.topic(command.topic);
-    if (!topic) throw new GatewayError('KGW_TOPIC_NOT_FOUND', `topic '${command.topic}' not found`);
+    this.#deps.access?.require('produce', 'topic', name);
+    const topic = await this.#deps.metadata.topic(name);
+    if (!topic) throw new GatewayError('KGW_TOPIC_NOT_FOUND', `topic '${name}' not found`);
+    return topic;
+  }
+
+  async #topic(command: ProduceCommand): Promise<TopicInfo> {
+    const topic = await this.#admitted(command.topic);
     if (command.unknownPartition !== 'record') {
       const missing = command.records.find((r) => !hasPartition(topic, r));
       if (missing) throw partitionNotFound(command.topic, topic, missing.partition!);

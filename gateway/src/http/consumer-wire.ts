@@ -3,15 +3,18 @@ import type { FastifyRequest } from 'fastify';
 import type { DeliveredRecord } from '../core/consume-types.js';
 import { GatewayError } from '../errors.js';
 import type { SessionConfig } from '../store/session-store.js';
-import { V2_BINARY, V2_JSON } from './content-types.js';
+import type { SchemaRegistryClient } from '../schema/registry-client.js';
+import { decodeWithSchema } from '../schema/wire-format.js';
+import { V2_EMBEDDED_TYPE } from './content-types.js';
 
 /** The consumer API's wire format: Accept negotiation, record rendering, partition lists. */
 
 export function checkAccept(request: FastifyRequest, session: SessionConfig): void {
   const accept = (request.headers.accept ?? '*/*').toLowerCase();
-  const wanted = session.format === 'binary' ? V2_BINARY : V2_JSON;
-  const other = session.format === 'binary' ? V2_JSON : V2_BINARY;
-  if (accept.includes(other) && !accept.includes(wanted)) {
+  const wanted = V2_EMBEDDED_TYPE[session.format];
+  // Asking only for another embedded format's type is refused.
+  const other = Object.values(V2_EMBEDDED_TYPE).some((t) => t !== wanted && accept.includes(t));
+  if (other && !accept.includes(wanted)) {
     throw new GatewayError(
       'KGW_NOT_ACCEPTABLE',
       `this consumer's format is ${session.format}; accept ${wanted}`,
@@ -19,14 +22,28 @@ export function checkAccept(request: FastifyRequest, session: SessionConfig): vo
   }
 }
 
-export function renderRecord(
+export async function renderRecord(
   d: DeliveredRecord,
   format: SessionConfig['format'],
-): Record<string, unknown> {
+  registry: SchemaRegistryClient | undefined,
+): Promise<Record<string, unknown>> {
   const { record } = d;
-  const decode = (bytes: Buffer | null): unknown => {
+  const decode = async (bytes: Buffer | null): Promise<unknown> => {
     if (bytes === null) return null;
     if (format === 'binary') return bytes.toString('base64');
+    if (format !== 'json') {
+      if (!registry)
+        throw new GatewayError(
+          'KGW_UNSUPPORTED_MEDIA_TYPE',
+          `the ${format} format needs a schema registry, and KGW_SCHEMA_REGISTRY_URL is not set`,
+        );
+      return decodeWithSchema(
+        registry,
+        bytes,
+        format,
+        `${record.topic}-${record.partition} offset ${record.offset}`,
+      );
+    }
     const text = bytes.toString('utf8');
     // Too deep to render as JSON again: handed over as the string it is.
     if (exceedsJsonDepth(text)) return text;
@@ -42,8 +59,8 @@ export function renderRecord(
   };
   return {
     topic: record.topic,
-    key: decode(record.key),
-    value: decode(record.value),
+    key: await decode(record.key),
+    value: await decode(record.value),
     partition: record.partition,
     offset: record.offset,
     headers: record.headers.map((h) => ({ name: h.name, value: h.value.toString('base64') })),

@@ -1,11 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../errors.js';
+import type { SchemaFormat } from '../schema/registry-client.js';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../util/json-depth.js';
 
 /** Confluent REST v2 media types. */
 export const V2_JSON = 'application/vnd.kafka.json.v2+json';
 export const V2_BINARY = 'application/vnd.kafka.binary.v2+json';
 export const V2_GENERIC = 'application/vnd.kafka.v2+json';
+/** The schema formats: JSON keys and values, serialized with a registry schema. */
+export const V2_AVRO = 'application/vnd.kafka.avro.v2+json';
+export const V2_JSONSCHEMA = 'application/vnd.kafka.jsonschema.v2+json';
+export const V2_PROTOBUF = 'application/vnd.kafka.protobuf.v2+json';
 /** What v2 answers with. */
 export const V2_RESPONSE = V2_GENERIC;
 /** Confluent's version-less generic type (its KAFKA_DEFAULT_JSON): means the same as V2_GENERIC. */
@@ -20,6 +25,9 @@ export const JSON_REQUEST_TYPES = [
   'application/json',
   V2_JSON,
   V2_BINARY,
+  V2_AVRO,
+  V2_JSONSCHEMA,
+  V2_PROTOBUF,
   V2_GENERIC,
   KAFKA_DEFAULT,
   V1_JSON,
@@ -27,12 +35,22 @@ export const JSON_REQUEST_TYPES = [
   V1_GENERIC,
 ] as const;
 
-export type EmbeddedFormat = 'json' | 'binary';
+export type EmbeddedFormat = 'json' | 'binary' | SchemaFormat;
+
+/** Each embedded format's v2 media type. */
+export const V2_EMBEDDED_TYPE: Record<EmbeddedFormat, string> = {
+  json: V2_JSON,
+  binary: V2_BINARY,
+  avro: V2_AVRO,
+  jsonschema: V2_JSONSCHEMA,
+  protobuf: V2_PROTOBUF,
+};
 
 /**
  * Lets the app parse Confluent's JSON-based media types with fastify's own
- * (prototype-poisoning safe) JSON parser. Anything else (Avro, Protobuf, JSON
- * Schema, application/octet-stream) has no parser, so fastify answers 415.
+ * (prototype-poisoning safe) JSON parser (the schema formats' bodies are JSON
+ * too). Anything else (application/octet-stream, …) has no parser, so fastify
+ * answers 415.
  */
 export function registerKafkaMediaTypes(app: FastifyInstance): void {
   const json = app.getDefaultJsonParser('error', 'ignore');
@@ -61,7 +79,11 @@ export function registerKafkaMediaTypes(app: FastifyInstance): void {
 /** How keys and values are embedded in a v2 produce body, from its Content-Type. */
 export function embeddedFormat(contentType: string | undefined): EmbeddedFormat {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  return type === V2_BINARY || type === V1_BINARY ? 'binary' : 'json';
+  if (type === V2_BINARY || type === V1_BINARY) return 'binary';
+  if (type === V2_AVRO) return 'avro';
+  if (type === V2_JSONSCHEMA) return 'jsonschema';
+  if (type === V2_PROTOBUF) return 'protobuf';
+  return 'json';
 }
 
 /** One media range of an Accept header, with its quality. */
@@ -121,6 +143,9 @@ export const V2_ANSWERS = [
   'application/json',
   V2_JSON,
   V2_BINARY,
+  V2_AVRO,
+  V2_JSONSCHEMA,
+  V2_PROTOBUF,
   V1_GENERIC,
   V1_JSON,
   V1_BINARY,

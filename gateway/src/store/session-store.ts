@@ -56,7 +56,8 @@ return 1
 const STALE_RESERVATION_MS = 30_000;
 
 export type ConsumeMode = 'ordered' | 'shared';
-export type EmbeddedFormat = 'json' | 'binary';
+/** How a consumer renders keys and values; the last three decode the Confluent wire format with a registry schema. */
+export type EmbeddedFormat = 'json' | 'binary' | 'avro' | 'jsonschema' | 'protobuf';
 
 /** A consumer instance's settings, fixed at creation. */
 export interface SessionConfig {

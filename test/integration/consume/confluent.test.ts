@@ -201,7 +201,7 @@ describe('Confluent REST v2 consumer compatibility', () => {
       'KGW_NOT_ACCEPTABLE',
     ],
     [
-      'an unsupported format',
+      'format avro without KGW_SCHEMA_REGISTRY_URL',
       (group: string) => send('POST', `${gw.url}/consumers/${group}`, { format: 'avro' }),
       422,
       'KGW_INVALID_REQUEST',

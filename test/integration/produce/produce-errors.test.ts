@@ -53,7 +53,7 @@ describe('produce errors: 4xx for bad input, 5xx that say whether to retry', () 
       'KGW_PARTITION_NOT_FOUND',
     ],
     [
-      'Avro content type',
+      'Avro content type, no KGW_SCHEMA_REGISTRY_URL',
       '/topics/{topic}',
       { records: [{ value: 1 }] },
       { contentType: 'application/vnd.kafka.avro.v2+json' },

@@ -223,8 +223,11 @@ describe('v2 produce against the real broker', () => {
     const v2 = doc.body.paths['/topics/{topic}']!.post!.requestBody!.content;
     expect(Object.keys(v2).sort()).toEqual([
       'application/json',
+      'application/vnd.kafka.avro.v2+json',
       'application/vnd.kafka.binary.v2+json',
       'application/vnd.kafka.json.v2+json',
+      'application/vnd.kafka.jsonschema.v2+json',
+      'application/vnd.kafka.protobuf.v2+json',
     ]);
     // The documented body is the validating one: what it forbids, the route rejects.
     expect(v2['application/json']!.schema.properties.records).toMatchObject({ minItems: 1 });

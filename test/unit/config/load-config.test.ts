@@ -52,6 +52,9 @@ describe('loadConfig', () => {
       produceQueueMaxBytes: 67108864,
       producerLingerMs: 5,
       maxRecordBytes: 1000000,
+      schemaRegistryUrl: '',
+      schemaRegistryTimeoutMs: 5000,
+      schemaRegistryCacheSize: 1000,
       metadataMaxAgeMs: 30000,
       balancer: 'round-robin',
       idempotencyTtlMs: 86_400_000,
@@ -130,6 +133,9 @@ describe('loadConfig', () => {
     ['KGW_LOG_LEVEL', 'verbose', /not one of/],
     ['KGW_READY_TIMEOUT_MS', '5', /outside/],
     ['KGW_KAFKA_CLIENT_ID', '  ', /empty/],
+    ['KGW_SCHEMA_REGISTRY_URL', 'registry:8081', /http:\/\/ or https:\/\//],
+    ['KGW_SCHEMA_REGISTRY_TIMEOUT_MS', '10', /outside/],
+    ['KGW_SCHEMA_REGISTRY_CACHE_SIZE', '0', /outside/],
   ])('rejects %s=%j naming the variable', (name, value, reason) => {
     const err = configError({ [name]: value });
     expect(err.code).toBe('KGW_CONFIG_INVALID');

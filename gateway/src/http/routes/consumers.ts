@@ -7,7 +7,17 @@ import {
   type SessionService,
 } from '../../core/session-service.js';
 import { GatewayError } from '../../errors.js';
-import { V2_BINARY, V2_JSON, V2_RESPONSE } from '../content-types.js';
+import type { SchemaRegistryClient } from '../../schema/registry-client.js';
+import type { EmbeddedFormat } from '../../store/session-store.js';
+import {
+  V2_AVRO,
+  V2_BINARY,
+  V2_EMBEDDED_TYPE,
+  V2_JSON,
+  V2_JSONSCHEMA,
+  V2_PROTOBUF,
+  V2_RESPONSE,
+} from '../content-types.js';
 import { checkAccept, renderRecord, requestedPartitions } from '../consumer-wire.js';
 import { errorResponses, topicName } from './schemas.js';
 
@@ -22,6 +32,8 @@ export interface ConsumerRouteOptions {
   readonly maxPollTimeoutMs: number;
   readonly maxPollRecords: number;
   readonly maxPollBytes: number;
+  /** Decodes the avro, jsonschema and protobuf formats; without it they are refused. */
+  readonly schemaRegistry?: SchemaRegistryClient | undefined;
 }
 
 type Params = { group: string; instance: string };
@@ -72,7 +84,7 @@ const MAX_PROPERTY_NAME = 255;
 
 interface CreateBody {
   name?: string;
-  format?: 'json' | 'binary';
+  format?: EmbeddedFormat;
   'auto.offset.reset'?: 'earliest' | 'latest';
   'auto.commit.enable'?: string | boolean;
   'consumer.request.timeout.ms'?: number;
@@ -131,7 +143,11 @@ export function consumerRoutes(
           },
           properties: {
             name,
-            format: { type: 'string', enum: ['json', 'binary'], default: 'json' },
+            format: {
+              type: 'string',
+              enum: ['json', 'binary', 'avro', 'jsonschema', 'protobuf'],
+              default: 'json',
+            },
             'auto.offset.reset': {
               type: 'string',
               enum: ['earliest', 'latest'],
@@ -168,10 +184,16 @@ export function consumerRoutes(
           { group: request.params.group, ignored },
           'consumer properties ignored: instances share Kafka clients, so only the mapped ones apply',
         );
+      const format = body.format ?? 'json';
+      if (format !== 'json' && format !== 'binary' && !options.schemaRegistry)
+        throw new GatewayError(
+          'KGW_INVALID_REQUEST',
+          `format ${format} needs a schema registry, and KGW_SCHEMA_REGISTRY_URL is not set`,
+        );
       const autoCommit = body['auto.commit.enable'];
       const session = await sessions.create(request.params.group, {
         ...(body.name === undefined ? {} : { name: body.name }),
-        format: body.format ?? 'json',
+        format,
         mode: body.mode ?? 'ordered',
         autoOffsetReset: body['auto.offset.reset'] ?? 'latest',
         autoCommit: autoCommit === true || autoCommit === 'true',
@@ -365,7 +387,7 @@ export function consumerRoutes(
         tags,
         summary: 'Long-poll for records',
         params: instanceParams,
-        produces: [V2_BINARY, V2_JSON, 'application/json'],
+        produces: [V2_BINARY, V2_JSON, V2_AVRO, V2_JSONSCHEMA, V2_PROTOBUF, 'application/json'],
         querystring: {
           type: 'object',
           properties: {
@@ -402,13 +424,15 @@ export function consumerRoutes(
       reply.raw.off('close', onClose);
       let rendered: Record<string, unknown>[];
       try {
-        rendered = delivered.map((d) => renderRecord(d, session.format));
+        rendered = await Promise.all(
+          delivered.map((d) => renderRecord(d, session.format, options.schemaRegistry)),
+        );
       } catch (err) {
         // Nothing is delivered: every claimed record goes back unacked and comes again.
         await consume.release(group, instance, delivered);
         throw err;
       }
-      reply.type(session.format === 'binary' ? V2_BINARY : V2_JSON);
+      reply.type(V2_EMBEDDED_TYPE[session.format]);
       return rendered;
     },
   );
