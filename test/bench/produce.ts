@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { measureAuthCost } from './lib/auth-cost.js';
 import { renderAuthCostReport } from './lib/auth-cost-report.js';
+import { avroV2Body, BENCH_AVRO_SCHEMA, registerSchema } from './lib/avro-body.js';
 import { measureThroughput } from './lib/closed-loop.js';
 import { CpuMeter } from './lib/cpu-meter.js';
 import { DirectProducerTarget } from './lib/direct-producer-target.js';
@@ -40,6 +41,8 @@ interface Case {
   /** Sends kept outstanding at max throughput. */
   readonly concurrency: number;
   readonly load: string;
+  /** Why this run cannot measure the case (it is then left out), or undefined when it can. */
+  unavailable?(context: BenchContext): string | undefined;
   open(context: BenchContext, topic: string, value: Buffer): Promise<LoadTarget>;
 }
 
@@ -83,6 +86,36 @@ const CASES: readonly Case[] = [
       }),
   },
   {
+    id: 'e',
+    label: '(e) gateway v2 avro, 100 records/request',
+    concurrency: V2_BATCH_CONCURRENCY,
+    load: `${V2_BATCH_CONCURRENCY} concurrent requests of 100 Avro records by \`value_schema_id\` (undici Pool, ${V2_BATCH_CONCURRENCY} connections)`,
+    unavailable: ({ stack }) =>
+      stack.schemaRegistryUrl
+        ? undefined
+        : 'no schema registry (SCHEMA_REGISTRY_URL unset next to KAFKA_BROKERS and REDIS_URL)',
+    async open({ gateway, stack }, topic, value) {
+      // Registered once, before the run, so the measured requests only look the id up.
+      const schemaId = await registerSchema(
+        stack.schemaRegistryUrl!,
+        `${topic}-value`,
+        BENCH_AVRO_SCHEMA,
+      );
+      return new V2ProduceTarget({
+        name: 'v2 avro x100',
+        baseUrl: gateway.url,
+        topic,
+        value,
+        recordsPerSend: 100,
+        connections: V2_BATCH_CONCURRENCY,
+        embedded: {
+          contentType: 'application/vnd.kafka.avro.v2+json',
+          body: avroV2Body(schemaId, value, VALUE_BYTES, 100),
+        },
+      });
+    },
+  },
+  {
     id: 'd',
     label: `(d) gateway v3 stream x${V3_STREAMS}`,
     concurrency: V3_STREAMS * V3_WINDOW_PER_STREAM,
@@ -112,6 +145,17 @@ topic with ${PARTITIONS} partitions per scenario, on one broker:
   \`Content-Type: application/vnd.kafka.binary.v2+json\` and
   \`{"records":[{"value":"<base64>"}]}\`.
 - **(c) gateway v2, 100 records per request**: the same route, 100 records per body.
+- **(e) gateway v2 avro, 100 records per request**: as (c), with
+  \`Content-Type: application/vnd.kafka.avro.v2+json\` and
+  \`{"value_schema_id":<id>,"records":[{"value":{"id":<long>,"payload":"<string>"}},…]}\`:
+  a record of a long and a string whose Avro encoding is ${VALUE_BYTES} bytes (the
+  string is ASCII from the random value's base64), sent after a 5-byte wire-format
+  header. The schema is registered once before the case, under
+  \`<topic>-value\` in the stack's Apicurio Registry (the bench starts its stack with
+  \`--registry\`; with \`KAFKA_BROKERS\`/\`REDIS_URL\` from the environment, set
+  \`SCHEMA_REGISTRY_URL\` too, or the case is left out), so the measured requests only
+  look the id up (cached) and encode. It runs right after (c), on the same
+  gateway, and is compared with (c) in the table "Cost of Avro encoding".
 - **(d) gateway v3 streaming**: ${V3_STREAMS} long-lived
   \`POST /v3/clusters/${CLUSTER_ID}/topics/{topic}/records\` requests, each with
   a chunked body of concatenated \`{"value":{"type":"BINARY","data":"<base64>"}}\`
@@ -150,13 +194,14 @@ from a small difference.
 `;
 
 /**
- * The produce path: direct baseline vs gateway v2 (1 and 100 records/request)
- * and v3 streaming, then the cost of authentication (API key, JWT) per request.
+ * The produce path: direct baseline vs gateway v2 (1 and 100 records/request,
+ * binary and avro) and v3 streaming, then the cost of authentication (API key, JWT) per request.
  */
 export const produceScenario: Scenario = {
   name: 'produce',
   title: 'Produce',
   description: DESCRIPTION,
+  needsRegistry: true,
   async run(context) {
     const { stack, cleanups } = context;
     const value = randomBytes(VALUE_BYTES);
@@ -169,7 +214,14 @@ export const produceScenario: Scenario = {
     await warmBroker(context, warmupTopic, value);
 
     const results: ProduceCaseResult[] = [];
+    const skipped: string[] = [];
     for (const benchCase of CASES) {
+      const reason = benchCase.unavailable?.(context);
+      if (reason) {
+        context.log(`${benchCase.label}: left out, ${reason}`);
+        skipped.push(`${benchCase.label} was left out: ${reason}.`);
+        continue;
+      }
       const topic = benchTopicName(`produce-${benchCase.id}`);
       topics.push(topic);
       await createTopic(stack.kafkaBrokers, topic, PARTITIONS);
@@ -203,6 +255,12 @@ export const produceScenario: Scenario = {
         `Before (a), ${BROKER_WARMUP_MS / 1000} s of direct producing to a separate topic warm the broker's JIT; not counted.`,
         '(a) runs in the load generator process, so its CPU shows under "load generator"; the idle gateway is still running then.',
         '(b) keeps many requests in flight because each one waits about `linger.ms` (5 ms) for its batch to be sent: with 64, throughput stays near 64 / 8 ms while the gateway is far from busy.',
+        ...(stack.schemaRegistryUrl
+          ? [
+              'The runner\'s gateway has `KGW_SCHEMA_REGISTRY_URL` set for (e), and the stack\'s Apicurio Registry (a JVM) runs through every case: its CPU is under "everything else".',
+            ]
+          : []),
+        ...skipped,
       ],
     });
     const authReport = renderAuthCostReport(auth, {

@@ -99,13 +99,22 @@ async function main(): Promise<void> {
     const started = Date.now();
     log('building the gateway (tsc -p tsconfig.build.json)');
     const [stack] = await Promise.all([
-      openStack(cleanups, log).then((s) => {
-        log(`Kafka ${s.kafkaBrokers}, Redis ${s.redisUrl} (${s.origin})`);
+      openStack(cleanups, log, {
+        registry: scenarios.some((scenario) => scenario.needsRegistry === true),
+      }).then((s) => {
+        log(
+          `Kafka ${s.kafkaBrokers}, Redis ${s.redisUrl}, registry ${s.schemaRegistryUrl ?? 'none'} (${s.origin})`,
+        );
         return s;
       }),
       buildGateway(),
     ]);
-    const gateway = await startGateway(stack, cleanups);
+    // With a registry, the runner's gateway serves the schema formats too (the produce scenario's avro case).
+    const gateway = await startGateway(
+      stack,
+      cleanups,
+      stack.schemaRegistryUrl ? { KGW_SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl } : {},
+    );
     log(`gateway ready at ${gateway.url} (pid ${gateway.pid ?? '?'})`);
 
     for (const scenario of scenarios) {

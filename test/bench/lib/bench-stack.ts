@@ -10,18 +10,22 @@ export interface BenchStack extends StackEnv {
   readonly origin: 'environment' | 'private';
   /** The broker's process id when this run started it (for CPU accounting). */
   readonly kafkaPid: number | undefined;
+  /** A Confluent-compatible schema registry (SCHEMA_REGISTRY_URL), when there is one. */
+  readonly schemaRegistryUrl: string | undefined;
 }
 
 /**
- * Uses KAFKA_BROKERS and REDIS_URL when both are set; otherwise runs
- * `deploy/local/stack up --brokers 1` in a fresh temporary directory, whose
- * `stack down` is registered with `cleanups` before it starts.
+ * Uses KAFKA_BROKERS and REDIS_URL (and SCHEMA_REGISTRY_URL, if set) when both
+ * are set; otherwise runs `deploy/local/stack up --brokers 1` (plus `--registry`
+ * when `registry`) in a fresh temporary directory, whose `stack down` is
+ * registered with `cleanups` before it starts.
  */
 export async function openStack(
   cleanups: Cleanups,
   log: (line: string) => void,
+  options: { readonly registry: boolean } = { registry: false },
 ): Promise<BenchStack> {
-  const { KAFKA_BROKERS, REDIS_URL } = process.env;
+  const { KAFKA_BROKERS, REDIS_URL, SCHEMA_REGISTRY_URL } = process.env;
   if (KAFKA_BROKERS && REDIS_URL) {
     return {
       kafkaBrokers: KAFKA_BROKERS,
@@ -29,6 +33,7 @@ export async function openStack(
       vars: { KAFKA_BROKERS, REDIS_URL },
       origin: 'environment',
       kafkaPid: undefined,
+      schemaRegistryUrl: SCHEMA_REGISTRY_URL || undefined,
     };
   }
   const runDir = await mkdtemp(join(tmpdir(), 'kgw-bench-stack-'));
@@ -36,8 +41,14 @@ export async function openStack(
     log(`stopping the private stack in ${runDir}`);
     await stack(runDir, 'down').finally(() => rm(runDir, { recursive: true, force: true }));
   });
-  const env = parseStackEnv(await stack(runDir, 'up', '--brokers', '1'));
-  return { ...env, origin: 'private', kafkaPid: await servicePid(runDir, 'kafka-1') };
+  const args = ['up', '--brokers', '1', ...(options.registry ? ['--registry'] : [])];
+  const env = parseStackEnv(await stack(runDir, ...args));
+  return {
+    ...env,
+    origin: 'private',
+    kafkaPid: await servicePid(runDir, 'kafka-1'),
+    schemaRegistryUrl: env.vars['SCHEMA_REGISTRY_URL'],
+  };
 }
 
 /** The pid that `stack` recorded for a service ("<pid> <start time>"). */

@@ -14,8 +14,8 @@ export const NOISY_CPU_PERCENT = 25;
 
 /** What one produce case measured. */
 export interface ProduceCaseResult {
-  /** 'a' is the direct baseline every other case is compared with. */
-  readonly id: 'a' | 'b' | 'c' | 'd';
+  /** 'a' is the direct baseline every other case is compared with; 'e' (avro) is also compared with 'c' (binary). */
+  readonly id: 'a' | 'b' | 'c' | 'd' | 'e';
   readonly label: string;
   /** How the max-throughput phase loaded it, in words. */
   readonly load: string;
@@ -115,9 +115,57 @@ export function renderProduceReport(
     markdownTable(mainColumns, mainRows),
     'CPU used during each measurement window, in % of one core (200% = both cores). "Everything else" is other processes on the machine plus kernel time not charged to a process. "Producer CPU us/record" is the CPU time of the process that runs the Kafka producer (the gateway; for (a) the load generator, which includes its own load loop) per record written: it is less noisy than records/s and shows what the gateway costs per record:',
     markdownTable(cpuColumns, cpuRows),
+    ...avroCost(results),
     `Targets:\n\n${targets.join('\n')}`,
     `Notes:\n\n${notes(results, settings).join('\n')}`,
   ].join('\n\n');
+}
+
+/** Gateway CPU time per record written, in µs, over a window (NaN when unknown). */
+function gatewayUsPerRecord(cpu: CpuReport | undefined, recordsPerSec: number | undefined): number {
+  return cpu?.gateway === undefined || !recordsPerSec
+    ? NaN
+    : (cpu.gateway / 100 / recordsPerSec) * 1e6;
+}
+
+/** (e) next to (c): the same load, Avro by schema id instead of binary. */
+function avroCost(results: readonly ProduceCaseResult[]): string[] {
+  const binary = results.find((r) => r.id === 'c');
+  const avro = results.find((r) => r.id === 'e');
+  if (!binary || !avro) return [];
+  const us = (value: number): string => (Number.isFinite(value) ? value.toFixed(1) : 'n/a');
+  const row = (r: ProduceCaseResult): string[] => {
+    const max = gatewayUsPerRecord(r.throughput.cpu, r.throughput.recordsPerSec);
+    const lat = gatewayUsPerRecord(r.latency?.cpu, r.latency?.achievedRecordsPerSec);
+    const binMax = gatewayUsPerRecord(binary.throughput.cpu, binary.throughput.recordsPerSec);
+    const binLat = gatewayUsPerRecord(binary.latency?.cpu, binary.latency?.achievedRecordsPerSec);
+    const vs =
+      binary.throughput.recordsPerSec > 0
+        ? r.throughput.recordsPerSec / binary.throughput.recordsPerSec
+        : undefined;
+    return [
+      r.label,
+      formatCount(r.throughput.recordsPerSec),
+      vs === undefined ? 'n/a' : `${vs.toFixed(2)}×`,
+      us(max),
+      us(lat),
+      r === binary ? '(baseline)' : `${us(max - binMax)} / ${us(lat - binLat)}`,
+    ];
+  };
+  return [
+    '**Cost of Avro encoding**: (e) against (c) in this run, same record count per request and concurrency; "gateway CPU us/record" is the gateway\'s CPU time per record written in the max-throughput and latency windows, and the last column its difference from (c):',
+    markdownTable(
+      [
+        { header: 'case' },
+        { header: 'max records/s', align: 'right' },
+        { header: 'vs binary (c)', align: 'right' },
+        { header: 'gateway CPU us/record (max)', align: 'right' },
+        { header: 'gateway CPU us/record (latency)', align: 'right' },
+        { header: 'avro us/record (max / latency)', align: 'right' },
+      ],
+      [row(binary), row(avro)],
+    ),
+  ];
 }
 
 function throughputTarget(

@@ -17,6 +17,8 @@ export interface Scenario {
   readonly title: string;
   /** Markdown explaining what is measured, for docs/BENCHMARKS.md. */
   readonly description: string;
+  /** Wants a schema registry: a private stack is then started with `--registry`. */
+  readonly needsRegistry?: boolean;
   /** Runs the scenario; resolves with its results as markdown. */
   run(context: BenchContext): Promise<string>;
 }

@@ -41,13 +41,19 @@ export class V2ProduceTarget implements LoadTarget {
     readonly connections: number;
     /** Sent with every request besides the content type (e.g. credentials). */
     readonly headers?: Readonly<Record<string, string>>;
+    /** Another embedded format: its content type and the whole pre-built body (default: binary, `v2Body`). */
+    readonly embedded?: { readonly contentType: string; readonly body: Buffer };
   }) {
     this.name = options.name;
     this.recordsPerSend = options.recordsPerSend;
     this.#pool = new Pool(options.baseUrl, { connections: options.connections, pipelining: 1 });
     this.#path = `/topics/${encodeURIComponent(options.topic)}`;
-    this.#body = v2Body(options.value, options.recordsPerSend);
-    this.#headers = { ...HEADERS, ...options.headers };
+    this.#body = options.embedded?.body ?? v2Body(options.value, options.recordsPerSend);
+    this.#headers = {
+      ...HEADERS,
+      ...(options.embedded ? { 'content-type': options.embedded.contentType } : {}),
+      ...options.headers,
+    };
   }
 
   async begin(): Promise<void> {}
