@@ -421,21 +421,35 @@ function cutSlowBodies(
 ): void {
   if (raw.complete) return;
   const socket = raw.socket;
-  const timer = setTimeout(() => {
-    if (raw.complete) return;
-    onCut();
-    socket.destroy();
-  }, timeoutMs);
+  // Progress is read from the socket's byte count, never from a 'data' listener: the HTTP
+  // parser consumes the socket's handle directly, and a listener put the socket in flowing
+  // mode, which starved the parser of large v3 stream chunks (the stream stalled).
+  let seen = socket.bytesRead;
+  let quietSince = Date.now();
+  const timer = setInterval(
+    () => {
+      if (raw.complete) {
+        clearInterval(timer);
+        return;
+      }
+      const now = Date.now();
+      if (streaming && socket.bytesRead !== seen) {
+        seen = socket.bytesRead;
+        quietSince = now;
+        return;
+      }
+      // (A few ms early counts: an interval may fire just before the full timeout has passed.)
+      if (now - quietSince < timeoutMs - 10) return;
+      clearInterval(timer);
+      onCut();
+      socket.destroy();
+    },
+    // A whole body is simply due at timeoutMs; a stream is looked at often enough that
+    // silence is noticed within a quarter of the timeout (at most a second) of it.
+    streaming ? Math.max(50, Math.min(1000, timeoutMs / 4)) : timeoutMs,
+  );
   timer.unref();
-  // The socket's own data events (the parser already reads it): no change to the body stream.
-  const progress = (): void => {
-    timer.refresh();
-  };
-  if (streaming) socket.on('data', progress);
-  const done = (): void => {
-    clearTimeout(timer);
-    socket.off('data', progress);
-  };
+  const done = (): void => clearInterval(timer);
   raw.once('end', done);
   raw.once('close', done);
 }

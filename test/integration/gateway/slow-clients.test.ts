@@ -2,6 +2,8 @@
 // KGW_BODY_TIMEOUT_MS, slow headers at KGW_HEADERS_TIMEOUT_MS, while a v3
 // stream that keeps sending lives as long as it likes.
 import { connect, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeAllClients, createTopic } from '../../support/kafka.js';
 import {
@@ -61,6 +63,28 @@ describe('slow clients', () => {
     const at = await closed;
     clearInterval(timer);
     expect(at - started).toBeLessThan(5000);
+  });
+
+  it('answers every record of a v3 stream sent in large chunks for longer than the timeout', async () => {
+    // 100 records (about 140 KB) per chunk, every 100 ms for 2.5 s: a stream that watched the
+    // socket for progress with a 'data' listener stalled after the first chunks.
+    const body = new Readable({ read() {} });
+    const line = `${JSON.stringify({ value: { type: 'BINARY', data: Buffer.alloc(1024, 7).toString('base64') } })}\n`;
+    const response = request(`${gw.url}/v3/clusters/kafka-gateway/topics/${topic}/records`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      headersTimeout: 30_000,
+      bodyTimeout: 30_000,
+    }).then(async (res) => ({ status: res.statusCode, text: await res.body.text() }));
+    for (let i = 0; i < 25; i += 1) {
+      body.push(line.repeat(100));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    body.push(null);
+    const { status, text } = await response;
+    expect(status).toBe(200);
+    expect(text.match(/"error_code":200/g)).toHaveLength(2500);
   });
 
   it('keeps a v3 stream that never pauses longer than the timeout, and cuts one that goes silent', async () => {
