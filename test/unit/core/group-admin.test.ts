@@ -45,6 +45,8 @@ describe('GroupAdminService', () => {
       { topic: 'orders.gone', partition: 0, offset: 1 },
       { topic: 'payments', partition: 0, offset: 0 },
     ],
+    // Committed past the log end (a log truncated by an unclean leader election).
+    'reports-ahead': [{ topic: 'orders.eu', partition: 0, offset: 12 }],
   };
   const ends: Record<string, number> = { 'orders.eu/0': 9, 'orders.eu/1': 10, 'payments/0': 50 };
   const service = new GroupAdminService({
@@ -109,5 +111,11 @@ describe('GroupAdminService', () => {
       max: { topic: 'orders.eu', partition: 1, committedOffset: 2, logEndOffset: 10, lag: 8 },
       totalLag: 12,
     });
+  });
+
+  it('never answers a negative lag for a commit past the log end', async () => {
+    expect(await as(() => service.lags('reports-ahead'))).toEqual([
+      { topic: 'orders.eu', partition: 0, committedOffset: 12, logEndOffset: 9, lag: 0 },
+    ]);
   });
 });
