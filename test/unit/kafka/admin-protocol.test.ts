@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
+import { closeServers, hex, scriptedBroker } from '../../support/scripted-broker.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdminReadClient } from '../../../gateway/src/kafka/admin-reads.js';
 import { pickVersion } from '../../../gateway/src/kafka/protocol/api-versions.js';
@@ -17,11 +18,6 @@ import { encodeOffsetFetchRequest } from '../../../gateway/src/kafka/protocol/of
 import { ResponseReader } from '../../../gateway/src/kafka/protocol/reader.js';
 import { RequestWriter } from '../../../gateway/src/kafka/protocol/writer.js';
 import { createLogger } from '../../../gateway/src/observability/logger.js';
-
-/** Bytes from hex with free spacing and `#` comments, so expected frames read like the protocol docs. */
-function hex(text: string): Buffer {
-  return Buffer.from(text.replace(/#.*$/gm, '').replace(/\s+/g, ''), 'hex');
-}
 
 const str = (s: string): string =>
   `${Buffer.byteLength(s).toString(16).padStart(4, '0')} ${Buffer.from(s).toString('hex')}`;
@@ -141,9 +137,7 @@ describe('AdminReadClient against scripted brokers', () => {
   const clients: AdminReadClient[] = [];
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
-    await Promise.all(
-      servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
-    );
+    await closeServers(servers);
   });
 
   /**
@@ -153,37 +147,25 @@ describe('AdminReadClient against scripted brokers', () => {
   async function broker(
     answer: (apiKey: number, version: number, body: ResponseReader, w: RequestWriter) => void,
   ): Promise<string> {
-    const server = createServer((socket) => {
-      let buffered = Buffer.alloc(0);
-      socket.on('error', () => undefined);
-      socket.on('data', (chunk) => {
-        buffered = Buffer.concat([buffered, chunk]);
-        while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
-          const r = new ResponseReader(buffered.subarray(4, 4 + buffered.readInt32BE(0)));
-          buffered = buffered.subarray(4 + buffered.readInt32BE(0));
-          const apiKey = r.int16();
-          const version = r.int16();
-          const correlationId = r.int32();
-          r.nullableString();
-          const w = new RequestWriter().int32(0).int32(correlationId);
-          if (apiKey === 18) {
-            w.int16(0).array(
-              [
-                [16, 0, 5],
-                [32, 1, 4],
-              ],
-              (x, [key, min, max]) => x.int16(key!).int16(min!).int16(max!),
-            );
-          } else {
-            answer(apiKey, version, r, w);
-          }
-          socket.write(w.patchInt32(0, w.length - 4).toBuffer());
+    const port = await scriptedBroker(
+      servers,
+      ({ apiKey, apiVersion, correlationId, body }, socket) => {
+        const w = new RequestWriter().int32(0).int32(correlationId);
+        if (apiKey === 18) {
+          w.int16(0).array(
+            [
+              [16, 0, 5],
+              [32, 1, 4],
+            ],
+            (x, [key, min, max]) => x.int16(key!).int16(min!).int16(max!),
+          );
+        } else {
+          answer(apiKey, apiVersion, body, w);
         }
-      });
-    });
-    servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    return `127.0.0.1:${(server.address() as { port: number }).port}`;
+        socket.write(w.patchInt32(0, w.length - 4).toBuffer());
+      },
+    );
+    return `127.0.0.1:${port}`;
   }
 
   function client(bootstrap: string): AdminReadClient {

@@ -1,4 +1,5 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { closeServers, hex, scriptedBroker } from '../../support/scripted-broker.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../gateway/src/observability/logger.js';
 import {
@@ -34,11 +35,6 @@ import {
   translateGroupError,
 } from '../../../gateway/src/kafka/protocol/translate-error.js';
 import { RequestWriter } from '../../../gateway/src/kafka/protocol/writer.js';
-
-/** Bytes from hex with free spacing and `#` comments, so expected frames read like the protocol docs. */
-function hex(text: string): Buffer {
-  return Buffer.from(text.replace(/#.*$/gm, '').replace(/\s+/g, ''), 'hex');
-}
 
 describe('primitive writer and reader', () => {
   it('round-trips every primitive type', () => {
@@ -285,9 +281,7 @@ describe('BrokerConnection against a scripted broker', () => {
   const connections: BrokerConnection[] = [];
   afterEach(async () => {
     connections.splice(0).forEach((c) => c.close());
-    await Promise.all(
-      servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
-    );
+    await closeServers(servers);
   });
 
   interface SeenRequest {
@@ -299,35 +293,19 @@ describe('BrokerConnection against a scripted broker', () => {
   }
 
   /** A broker that answers ApiVersions, then hands every other request to `onRequests`. */
-  async function scriptedBroker(
-    onRequests: (socket: Socket, seen: SeenRequest[]) => void,
-  ): Promise<number> {
-    const server = createServer((socket) => {
-      let buffered = Buffer.alloc(0);
-      const seen: SeenRequest[] = [];
-      socket.on('data', (chunk) => {
-        buffered = Buffer.concat([buffered, chunk]);
-        while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
-          const r = new ResponseReader(buffered.subarray(4, 4 + buffered.readInt32BE(0)));
-          buffered = buffered.subarray(4 + buffered.readInt32BE(0));
-          const apiKey = r.int16();
-          const apiVersion = r.int16();
-          const correlationId = r.int32();
-          r.nullableString();
-          if (apiKey === 18) {
-            // FindCoordinator v0-v6 and OffsetCommit v2-v9, as Kafka 4.1 advertises them.
-            socket.write(frame(correlationId, hex('0000 00000002 000a 0000 0006 0008 0002 0009')));
-          } else {
-            seen.push({ apiKey, apiVersion, correlationId, groupKey: r.string() });
-            onRequests(socket, seen);
-          }
-        }
-      });
-      socket.on('error', () => undefined);
+  function scripted(onRequests: (socket: Socket, seen: SeenRequest[]) => void): Promise<number> {
+    const seenBy = new WeakMap<Socket, SeenRequest[]>();
+    return scriptedBroker(servers, ({ apiKey, apiVersion, correlationId, body }, socket) => {
+      if (apiKey === 18) {
+        // FindCoordinator v0-v6 and OffsetCommit v2-v9, as Kafka 4.1 advertises them.
+        socket.write(frame(correlationId, hex('0000 00000002 000a 0000 0006 0008 0002 0009')));
+        return;
+      }
+      const seen = seenBy.get(socket) ?? [];
+      seenBy.set(socket, seen);
+      seen.push({ apiKey, apiVersion, correlationId, groupKey: body.string() });
+      onRequests(socket, seen);
     });
-    servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    return (server.address() as { port: number }).port;
   }
 
   function frame(correlationId: number, body: Buffer): Buffer {
@@ -359,7 +337,7 @@ describe('BrokerConnection against a scripted broker', () => {
   }
 
   it('pipelines requests on one socket and matches answers by correlation id', async () => {
-    const port = await scriptedBroker((socket, seen) => {
+    const port = await scripted((socket, seen) => {
       // Answer only once both arrived, and in reverse order.
       if (seen.length === 2) seen.reverse().forEach((s) => socket.write(coordinatorAnswer(s)));
     });
@@ -369,7 +347,7 @@ describe('BrokerConnection against a scripted broker', () => {
 
   it('rejects pending requests when the connection breaks, and reconnects for the next', async () => {
     let calls = 0;
-    const port = await scriptedBroker((socket, seen) => {
+    const port = await scripted((socket, seen) => {
       calls += 1;
       if (calls === 1) socket.destroy();
       else socket.write(coordinatorAnswer(seen.at(-1)!));
@@ -380,7 +358,7 @@ describe('BrokerConnection against a scripted broker', () => {
   });
 
   it('rejects at the deadline when the broker never answers', async () => {
-    const port = await scriptedBroker(() => undefined);
+    const port = await scripted(() => undefined);
     const c = open(port);
     const started = Date.now();
     await expect(
@@ -405,7 +383,7 @@ describe('BrokerConnection against a scripted broker', () => {
       codes: number[],
     ): Promise<{ port: number; seen: SeenRequest[] }> {
       const all: SeenRequest[] = [];
-      const port: number = await scriptedBroker((socket, seen) => {
+      const port: number = await scripted((socket, seen) => {
         const request = seen.at(-1)!;
         all.push(request);
         const w = new RequestWriter().int32(0);
@@ -464,9 +442,7 @@ describe('BrokerConnection SASL against a scripted broker', () => {
   const connections: BrokerConnection[] = [];
   afterEach(async () => {
     connections.splice(0).forEach((c) => c.close());
-    await Promise.all(
-      servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
-    );
+    await closeServers(servers);
   });
 
   /**
@@ -480,51 +456,41 @@ describe('BrokerConnection SASL against a scripted broker', () => {
   }> {
     let opened = 0;
     let closed = 0;
-    const server = createServer((socket) => {
-      opened += 1;
-      socket.on('close', () => (closed += 1));
-      socket.on('error', () => undefined);
-      let buffered = Buffer.alloc(0);
-      socket.on('data', (chunk) => {
-        buffered = Buffer.concat([buffered, chunk]);
-        while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
-          const r = new ResponseReader(buffered.subarray(4, 4 + buffered.readInt32BE(0)));
-          buffered = buffered.subarray(4 + buffered.readInt32BE(0));
-          const apiKey = r.int16();
-          r.int16();
-          const correlationId = r.int32();
-          r.nullableString();
-          const w = new RequestWriter().int32(0).int32(correlationId);
-          if (apiKey === 18) {
-            // FindCoordinator v0-v6, SaslHandshake v0-v1, SaslAuthenticate v0-v2.
-            w.int16(0).array(
-              [
-                [10, 0, 6],
-                [17, 0, 1],
-                [36, 0, 2],
-              ],
-              (x, [key, min, max]) => x.int16(key!).int16(min!).int16(max!),
-            );
-          } else if (apiKey === 17) {
-            const mechanism = r.string();
-            w.int16(mechanism === 'PLAIN' ? 0 : 33).array(['PLAIN'], (x, m) => x.string(m));
-          } else if (apiKey === 36) {
-            const ok = r.bytes()!.toString('utf8') === '\0alice\0secret';
-            w.int16(ok ? 0 : 58)
-              .nullableString(ok ? null : 'Invalid username or password')
-              .bytes(Buffer.alloc(0))
-              .int64(ok ? lifetimeMs : 0);
-          } else {
-            w.int32(0).int16(0).nullableString(null).int32(1).string(r.string()).int32(9092);
-          }
-          socket.write(w.patchInt32(0, w.length - 4).toBuffer());
+    const port = await scriptedBroker(
+      servers,
+      ({ apiKey, correlationId, body: r }, socket) => {
+        const w = new RequestWriter().int32(0).int32(correlationId);
+        if (apiKey === 18) {
+          // FindCoordinator v0-v6, SaslHandshake v0-v1, SaslAuthenticate v0-v2.
+          w.int16(0).array(
+            [
+              [10, 0, 6],
+              [17, 0, 1],
+              [36, 0, 2],
+            ],
+            (x, [key, min, max]) => x.int16(key!).int16(min!).int16(max!),
+          );
+        } else if (apiKey === 17) {
+          const mechanism = r.string();
+          w.int16(mechanism === 'PLAIN' ? 0 : 33).array(['PLAIN'], (x, m) => x.string(m));
+        } else if (apiKey === 36) {
+          const ok = r.bytes()!.toString('utf8') === '\0alice\0secret';
+          w.int16(ok ? 0 : 58)
+            .nullableString(ok ? null : 'Invalid username or password')
+            .bytes(Buffer.alloc(0))
+            .int64(ok ? lifetimeMs : 0);
+        } else {
+          w.int32(0).int16(0).nullableString(null).int32(1).string(r.string()).int32(9092);
         }
-      });
-    });
-    servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+        socket.write(w.patchInt32(0, w.length - 4).toBuffer());
+      },
+      (socket) => {
+        opened += 1;
+        socket.on('close', () => (closed += 1));
+      },
+    );
     return {
-      port: (server.address() as { port: number }).port,
+      port,
       opened: () => opened,
       closed: () => closed,
     };
