@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { afterAll, describe, expect, it } from 'vitest';
+import { selfSigned } from '../../support/certificates.js';
 import { gatewayProtoPath } from '../../../gateway/src/grpc/proto-file.js';
 import { PROTO_OPTIONS } from '../../../gateway/src/grpc/server.js';
 import { closeAllGateways, startGateway } from '../../support/gateway-in-process.js';
@@ -24,28 +24,8 @@ describe('gRPC over TLS (KGW_GRPC_TLS_CERT / KGW_GRPC_TLS_KEY)', () => {
 
   it('serves TLS clients that trust the certificate and refuses plaintext ones', async () => {
     const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    );
+    const key = join(dir, 'cert.key');
+    selfSigned(dir, 'cert', 'localhost', 'DNS:localhost,IP:127.0.0.1');
     const gw = await startGateway({ KGW_GRPC_TLS_CERT: cert, KGW_GRPC_TLS_KEY: key });
     const pkg = loadPackageDefinition(loadSync(gatewayProtoPath(), PROTO_OPTIONS)) as GrpcObject;
     const Service = ((pkg.kafka_gateway as GrpcObject).v1 as GrpcObject)

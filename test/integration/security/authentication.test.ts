@@ -2,7 +2,6 @@
 // a file, rotated without a restart), JWT bearer tokens checked against a
 // JWKS (signature, issuer, audience, expiry), and client certificates over
 // HTTPS (mutual TLS). Every refusal is 401 KGW_UNAUTHENTICATED.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { join } from 'node:path';
 import { Metadata, status } from '@grpc/grpc-js';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSigned, signedBy } from '../../support/certificates.js';
 import { hashApiKey } from '../../../gateway/src/auth/api-keys.js';
 import {
   closeAllGateways,
@@ -169,78 +169,14 @@ describe('authentication', () => {
 describe('mutual TLS on HTTPS (KGW_AUTH=mtls)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kgw-mtls-'));
   const file = (name: string) => join(dir, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  /** A CA, and a client certificate it signs for `cn`. */
-  const ca = (name: string) => {
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      file(`${name}.key`),
-      '-out',
-      file(`${name}.pem`),
-    );
-  };
-  const client = (caName: string, cn: string) => {
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      `/CN=${cn}`,
-      '-keyout',
-      file(`${cn}.key`),
-      '-out',
-      file(`${cn}.csr`),
-    );
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      file(`${cn}.csr`),
-      '-CA',
-      file(`${caName}.pem`),
-      '-CAkey',
-      file(`${caName}.key`),
-      '-CAcreateserial',
-      '-days',
-      '1',
-      '-out',
-      file(`${cn}.pem`),
-    );
-  };
   let url = '';
 
   beforeAll(async () => {
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      file('server.key'),
-      '-out',
-      file('server.pem'),
-    );
-    ca('clients-ca');
-    ca('other-ca');
-    client('clients-ca', 'carol');
-    client('other-ca', 'mallory');
+    selfSigned(dir, 'server', 'localhost', 'IP:127.0.0.1,DNS:localhost');
+    selfSigned(dir, 'clients-ca');
+    selfSigned(dir, 'other-ca');
+    signedBy(dir, 'clients-ca', 'carol');
+    signedBy(dir, 'other-ca', 'mallory');
     const gw = await startGateway({
       KGW_AUTH_FAILURES_PER_MINUTE: '0',
       KGW_AUTH: 'mtls',
