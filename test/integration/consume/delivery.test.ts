@@ -6,6 +6,7 @@ import {
 } from '../../support/gateway-in-process.js';
 import { closeAllClients, createTopic, readTopic, uniqueName } from '../../support/kafka.js';
 import { RestConsumer, produceNumbers } from '../../support/rest-consumer.js';
+import { eventually } from '../../support/eventually.js';
 
 describe('in-flight records: nack, ack timeout, retries and the dead-letter topic', () => {
   let gw: RunningGateway;
@@ -90,6 +91,33 @@ describe('in-flight records: nack, ack timeout, retries and the dead-letter topi
     // Dead-lettered counts as acked: the group's offset moved past it.
     expect(await s.committed(gw.url, topic, [0])).toEqual([2]);
   });
+
+  it('keeps a record dead while its <topic>.dlq is missing, and writes it once when the topic appears', async () => {
+    const topic = await createTopic();
+    await produceNumbers(gw.url, topic, 2);
+    const s = await session(topic, { 'max.attempts': 1 });
+    const records = await s.poll(gw.url, { timeout: 3000 });
+    expect(records.map((r) => r.offset)).toEqual([0, 1]);
+    await s.nack(gw.url, [records[0]!], { error: 'poison' });
+    await s.ack(gw.url, [records[1]!]);
+    // The dead-letter write fails (no topic, and the gateway creates none): the record is not
+    // delivered again, and the group's offset stays below it.
+    expect(await s.poll(gw.url, { timeout: 1500 })).toEqual([]);
+    const [held] = await s.committed(gw.url, topic, [0]);
+    expect(held).toBeLessThan(1);
+
+    await createTopic({ name: `${topic}.dlq` });
+    // Retried (every 5 s) by the next poll that finds it due: written, then committed past.
+    await eventually(
+      async () => {
+        expect(await s.poll(gw.url, { timeout: 0 })).toEqual([]);
+        expect(await s.committed(gw.url, topic, [0])).toEqual([2]);
+      },
+      { timeoutMs: 20_000, intervalMs: 500 },
+    );
+    const dead = await readTopic(`${topic}.dlq`, { count: 0, untilEnd: true });
+    expect(dead.map((r) => JSON.parse(r.value!.toString()) as unknown)).toEqual([{ i: 0 }]);
+  }, 40_000);
 
   it('hands out nothing more from a partition whose in-flight window is full until acks arrive', async () => {
     const small = await startGateway({ KGW_MAX_IN_FLIGHT_PER_PARTITION: '5' });
