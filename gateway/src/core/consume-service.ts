@@ -73,6 +73,13 @@ export class ConsumeService {
 
   async commit(group: string, id: string, refs: readonly RecordRef[]): Promise<{ acked: number }> {
     await this.#owned(group, id);
+    // Named offsets may move the group past records never read here: Kafka must have them,
+    // and the caller must be allowed to consume them.
+    if (refs.length > 0) {
+      await this.#deps.sessionService.requireExisting(refs);
+      for (const topic of new Set(refs.map((r) => r.topic)))
+        this.#deps.access?.require('consume', 'topic', topic);
+    }
     return this.#deps.acks.commit(group, id, refs);
   }
 

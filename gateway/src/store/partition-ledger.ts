@@ -100,6 +100,11 @@ export interface PartitionDeliveries {
   readonly refs: readonly DeliveryRef[];
   /** Ack only: also every record this holder has in flight up to this offset. */
   readonly upTo?: number;
+  /**
+   * Ack only, with upTo: a Confluent commit naming upTo as the last record
+   * processed. Also resolves what nobody holds up to it (see ACK).
+   */
+  readonly commitTo?: boolean;
 }
 
 export interface AckResult {
@@ -107,6 +112,8 @@ export interface AckResult {
   readonly fenced: number;
   /** The window was full and has room again: waiting polls may take more. */
   readonly freed: boolean;
+  /** Records nobody held that a commitTo resolved (waiting retries, offsets never handed out). */
+  readonly skipped: number;
   /** Ack deadlines of the acked records (for how long each was out). */
   readonly deadlines: readonly number[];
 }
@@ -270,7 +277,7 @@ export class PartitionLedger {
     group: string,
     holder: string,
     items: readonly PartitionDeliveries[],
-    window: number,
+    limits: { readonly window: number; readonly maxSpan: number },
     commit: {
       readonly tps: readonly TopicPartition[];
       readonly token: string;
@@ -285,8 +292,20 @@ export class PartitionLedger {
       { hget: [consumerKeys.sessions(group), holder] as const },
       ...items.map((item) => ({
         name: 'ack' as const,
-        keys: keysOf(group, item.tp),
-        args: [holder, window, item.upTo ?? '', ...pairs(item.refs)],
+        keys: [
+          ...keysOf(group, item.tp),
+          consumerKeys.sessions(group),
+          consumerKeys.partitions(group),
+        ],
+        args: [
+          holder,
+          limits.window,
+          item.upTo ?? '',
+          item.commitTo && item.upTo !== undefined ? '1' : '',
+          limits.maxSpan,
+          `${item.tp.topic}:${item.tp.partition}`,
+          ...pairs(item.refs),
+        ],
       })),
       ...(commit ? [this.#beginCall(group, commit.tps, commit.token, commit.lockTtlMs)] : []),
     ]);
@@ -296,7 +315,8 @@ export class PartitionLedger {
         acked: Number(r[0]),
         fenced: Number(r[1]),
         freed: Number(r[2]) === 1,
-        deadlines: r.slice(3).map(Number),
+        skipped: Number(r[3]),
+        deadlines: r.slice(4).map(Number),
       };
     });
     return {

@@ -283,6 +283,60 @@ describe('Confluent REST Proxy v2 compatibility', () => {
     expect(ok.status).toBe(204);
   });
 
+  describe('committing offsets the instance never read', () => {
+    it('commits the named offset (Kafka holds offset + 1) and the next read starts after it', async () => {
+      const topic = await createTopic();
+      await produceNumbers(gw.url, topic, 10);
+      const s = await RestConsumer.create(gw.url, uniqueName('g'));
+      await s.subscribe(gw.url, [topic]);
+      await s.commit(gw.url, [{ topic, partition: 0, offset: 4 }]);
+      expect(await s.committed(gw.url, topic, [0])).toEqual([5]);
+      // Another instance of the group (a client that restarts) reads on from there.
+      const next = await RestConsumer.create(gw.url, s.group);
+      await next.subscribe(gw.url, [topic]);
+      const got = await next.poll(gw.url, { timeout: 5000 });
+      expect(got.map((r) => r.offset)).toEqual([5, 6, 7, 8, 9]);
+      // Committing further than anything read, on a partition already read, moves on too.
+      await next.commit(gw.url, [{ topic, partition: 0, offset: 9 }]);
+      expect(await next.committed(gw.url, topic, [0])).toEqual([10]);
+    });
+
+    it('never moves the group past a record another instance holds, then catches up', async () => {
+      const topic = await createTopic();
+      await produceNumbers(gw.url, topic, 10);
+      const group = uniqueName('g');
+      const a = await RestConsumer.create(gw.url, group, { mode: 'shared' });
+      const b = await RestConsumer.create(gw.url, group, { mode: 'shared' });
+      await a.subscribe(gw.url, [topic]);
+      await b.subscribe(gw.url, [topic]);
+      const held = await a.poll(gw.url, { timeout: 5000, max_records: 2 });
+      expect(held.map((r) => r.offset)).toEqual([0, 1]);
+      // B names offset 6 without reading: 2..6 are resolved, 0 and 1 stay A's.
+      await b.commit(gw.url, [{ topic, partition: 0, offset: 6 }]);
+      expect(await b.committed(gw.url, topic, [0])).toEqual([0]);
+      await a.ack(gw.url, held);
+      expect(await a.committed(gw.url, topic, [0])).toEqual([7]);
+      const rest = await b.poll(gw.url, { timeout: 5000 });
+      expect(rest.map((r) => r.offset)).toEqual([7, 8, 9]);
+    });
+
+    it('refuses offsets of a topic or partition Kafka does not have with 404', async () => {
+      const topic = await createTopic();
+      const s = await RestConsumer.create(gw.url, uniqueName('g'));
+      await s.subscribe(gw.url, [topic]);
+      const missingTopic = await s.raw('POST', gw.url, '/offsets', {
+        offsets: [{ topic: uniqueName('missing'), partition: 0, offset: 3 }],
+      });
+      expect(missingTopic.status).toBe(404);
+      expect(missingTopic.body).toMatchObject({ error_code: 40401 });
+      const missingPartition = await s.raw('POST', gw.url, '/offsets', {
+        offsets: [{ topic, partition: 7, offset: 3 }],
+      });
+      expect(missingPartition.status).toBe(404);
+      expect(missingPartition.body).toMatchObject({ error_code: 40402 });
+    });
+  });
+
   describe('produce body errors', () => {
     it('answers invalid base64 with 400 / 40001', async () => {
       const topic = await createTopic();

@@ -109,6 +109,7 @@ type Step =
   | { op: 'skip'; gw: number; p: number; pick: number[] }
   | { op: 'seek'; gw: number; p: number; ahead: number }
   | { op: 'commit'; gw: number }
+  | { op: 'commitTo'; holder: number; gw: number; p: number; at: number; gone: boolean }
   | { op: 'parallelAcks'; pick: number[] }
   | { op: 'lapse'; p: number; gw: number }
   | { op: 'redisLost' };
@@ -168,6 +169,17 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({ op: fc.constant('seek' as const), gw, p: part, ahead: fc.nat(3) }),
   },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('commit' as const), gw }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('commitTo' as const),
+      holder,
+      gw,
+      p: part,
+      at: fc.nat(END - 1),
+      gone: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('parallelAcks' as const), pick }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('lapse' as const), p: part, gw }) },
   { weight: 1, arbitrary: fc.constant({ op: 'redisLost' as const }) },
@@ -404,7 +416,7 @@ describe('partition ledger, model-based (real redis-server and Kafka)', () => {
         group,
         h,
         items,
-        WINDOW,
+        { window: WINDOW, maxSpan: SPAN },
         token ? { tps, token, lockTtlMs: committers[g]!.lockTtlMs } : null,
       );
       if (token) await committers[g]!.finish(group, tps, token, begun!);
@@ -642,6 +654,52 @@ describe('partition ledger, model-based (real redis-server and Kafka)', () => {
           await ensureInit();
           await commit(step.gw, false);
           break;
+        case 'commitTo': {
+          // A Confluent commit naming an offset: the holder's own records up to it are acked,
+          // waiting retries and never-read offsets up to it resolved; others' stay (I3).
+          // `gone`: the session was deleted first, so only its acks count (none: it holds none).
+          await ensureInit();
+          const h = HOLDERS[step.holder]!;
+          const m = models[step.p]!;
+          const tp = tps[step.p]!;
+          const sessionsKey = consumerKeys.sessions(group);
+          if (step.gone) await redis[step.gw]!.hdel(sessionsKey, h);
+          else await redis[step.gw]!.hset(sessionsKey, h, JSON.stringify(session(h)));
+          const token = committers[step.gw]!.reserve(group);
+          const { results, begun } = await ledgers[step.gw]!.ack(
+            group,
+            h,
+            [{ tp, refs: [], upTo: step.at, commitTo: true }],
+            { window: WINDOW, maxSpan: SPAN },
+            token ? { tps, token, lockTtlMs: committers[step.gw]!.lockTtlMs } : null,
+          );
+          if (token) await committers[step.gw]!.finish(group, tps, token, begun!);
+          let acked = 0;
+          let skipped = 0;
+          for (const [o, e] of m.entries) {
+            if (o > step.at) continue;
+            if (e.kind === 'inflight' && e.holder === h) {
+              m.entries.set(o, { kind: 'resolved', how: 'acked' });
+              acked += 1;
+            } else if (e.kind === 'retry' && !step.gone) {
+              m.entries.set(o, { kind: 'resolved', how: 'acked' });
+              skipped += 1;
+            }
+          }
+          if (!step.gone && m.next <= step.at) {
+            const held = m.unresolved();
+            const to = held.length > 0 ? Math.min(step.at + 1, held[0]! + SPAN) : step.at + 1;
+            for (let o = m.next; o < to; o += 1) m.entries.set(o, { kind: 'resolved', how: 'acked' });
+            skipped += Math.max(0, to - m.next);
+            m.next = Math.max(m.next, to);
+          }
+          expect(results[0]!.acked, 'commitTo acks the holder\'s records up to the offset').toBe(
+            acked,
+          );
+          expect(results[0]!.skipped, 'commitTo resolves what nobody holds').toBe(skipped);
+          await commit(step.gw, true);
+          break;
+        }
         case 'parallelAcks': {
           // Three holders ack through three gateways at once; their commits race for the lock.
           await ensureInit();
@@ -657,7 +715,7 @@ describe('partition ledger, model-based (real redis-server and Kafka)', () => {
                 group,
                 h,
                 items,
-                WINDOW,
+                { window: WINDOW, maxSpan: SPAN },
                 token ? { tps, token, lockTtlMs: committers[g]!.lockTtlMs } : null,
               ).then(async ({ results: r, begun }) => {
                 if (token) await committers[g]!.finish(group, tps, token, begun!);

@@ -12,6 +12,8 @@ export interface AcksDeps {
   readonly ledger: PartitionLedger;
   readonly committer: GroupCommitter;
   readonly window: number;
+  /** How far above the lowest unresolved offset a commit may move next (the offset map's bound). */
+  readonly maxSpan: number;
   /** Records acked on a topic, with how long each was out, in seconds. */
   readonly onAcked?: (topic: string, ackSeconds: readonly number[]) => void;
   readonly onNacked?: (topic: string, records: number) => void;
@@ -43,8 +45,11 @@ export class Acks {
 
   /**
    * Confluent commit: each ref names the last record processed on its
-   * partition; every record this session holds there up to it is acked. No
-   * refs: everything this session holds is acked.
+   * partition; every record this session holds there up to it is acked, and
+   * what nobody holds up to it (waiting retries, records never handed out) is
+   * resolved too, so Kafka's committed offset moves past the named one unless
+   * another session still holds a record below it. No refs: everything this
+   * session holds is acked.
    */
   async commit(group: string, id: string, refs: readonly RecordRef[]): Promise<{ acked: number }> {
     const items: PartitionDeliveries[] =
@@ -53,6 +58,7 @@ export class Acks {
             tp: { topic: r.topic, partition: r.partition },
             refs: [],
             upTo: r.offset,
+            commitTo: true,
           }))
         : (await this.#deps.ledger.partitions(group)).map((tp) => ({
             tp,
@@ -122,7 +128,7 @@ export class Acks {
     id: string,
     items: readonly PartitionDeliveries[],
   ): Promise<{ acked: number; fenced: number }> {
-    const { ledger, committer, window } = this.#deps;
+    const { ledger, committer, window, maxSpan } = this.#deps;
     const tps = items.map((item) => item.tp);
     const token = tps.length > 0 ? committer.reserve(group) : null;
     let reply;
@@ -131,7 +137,7 @@ export class Acks {
         group,
         id,
         items,
-        window,
+        { window, maxSpan },
         token ? { tps, token, lockTtlMs: committer.lockTtlMs } : null,
       );
     } catch (err) {

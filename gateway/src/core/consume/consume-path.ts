@@ -182,6 +182,7 @@ export function buildConsumePath(
     ledger,
     committer,
     window,
+    maxSpan: maxSpanFor(config.offsetMetadataMaxBytes),
     ...(metrics
       ? {
           onAcked: (t: string, seconds: readonly number[]) => {

@@ -157,14 +157,22 @@ return out
 `;
 
 /**
- * ARGV: holder, window, upTo ('' = only the listed offsets), then pairs offset, attempt ('0' = any).
+ * KEYS: the partition's five, then the group's sessions hash and partition set.
+ * ARGV: holder, window, upTo ('' = only the listed offsets), commitTo ('1' or
+ * ''), maxSpan, member ('topic:partition'), then pairs offset, attempt ('0' = any).
  * Resolves records this holder has in flight (the current delivery only: I1).
- * Returns {acked, fenced, freed (1 when the window was full before), deadlines...}.
+ * With commitTo (a Confluent commit naming upTo as the last record processed,
+ * and only while the holder's session exists) it also resolves what nobody
+ * holds up to upTo: waiting retries, and offsets never handed out (next moves
+ * to upTo + 1, within maxSpan of the lowest record still unresolved, I5; a
+ * partition without state starts there). Records other holders have in flight
+ * and dead records stay. Returns {acked, fenced, freed (1 when the window was
+ * full before), skipped, deadlines...}.
  */
 export const ACK = `${PRELUDE}
 local holder = ARGV[1]
 local full = unresolved(K) >= tonumber(ARGV[2])
-local acked, fenced = 0, 0
+local acked, fenced, skipped = 0, 0, 0
 local deadlines = {}
 local function ack(o, want)
   if holds(K, o, holder, want) then
@@ -182,8 +190,31 @@ if ARGV[3] ~= '' then
     if tonumber(o) <= upto and redis.call('HGET', K[5], 'h:' .. o) == holder then ack(o, '0') end
   end
 end
-for i = 4, #ARGV, 2 do ack(ARGV[i], ARGV[i + 1]) end
-local out = {acked, fenced, (full and acked > 0) and 1 or 0}
+for i = 7, #ARGV, 2 do ack(ARGV[i], ARGV[i + 1]) end
+if ARGV[4] == '1' and redis.call('HEXISTS', KEYS[6], holder) == 1 then
+  local upto = tonumber(ARGV[3])
+  for _, o in ipairs(redis.call('ZRANGE', K[3], 0, -1)) do
+    if tonumber(o) <= upto then
+      redis.call('ZREM', K[3], o)
+      forget(K, o)
+      skipped = skipped + 1
+    end
+  end
+  local cur = redis.call('HGET', K[1], 'next')
+  if not cur then
+    redis.call('HSET', K[1], 'next', fmt(upto + 1), 'kc', '-1', 'km', '')
+    redis.call('SADD', KEYS[7], ARGV[6])
+  elseif tonumber(cur) <= upto then
+    local to = upto + 1
+    local low = lowest(K)
+    if low < tonumber(cur) then to = math.min(to, low + tonumber(ARGV[5])) end
+    if to > tonumber(cur) then
+      skipped = skipped + to - tonumber(cur)
+      redis.call('HSET', K[1], 'next', fmt(to))
+    end
+  end
+end
+local out = {acked, fenced, (full and unresolved(K) < tonumber(ARGV[2])) and 1 or 0, skipped}
 for _, d in ipairs(deadlines) do table.insert(out, d) end
 return out
 `;
