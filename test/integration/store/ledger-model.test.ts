@@ -689,11 +689,12 @@ describe('partition ledger, model-based (real redis-server and Kafka)', () => {
           if (!step.gone && m.next <= step.at) {
             const held = m.unresolved();
             const to = held.length > 0 ? Math.min(step.at + 1, held[0]! + SPAN) : step.at + 1;
-            for (let o = m.next; o < to; o += 1) m.entries.set(o, { kind: 'resolved', how: 'acked' });
+            for (let o = m.next; o < to; o += 1)
+              m.entries.set(o, { kind: 'resolved', how: 'acked' });
             skipped += Math.max(0, to - m.next);
             m.next = Math.max(m.next, to);
           }
-          expect(results[0]!.acked, 'commitTo acks the holder\'s records up to the offset').toBe(
+          expect(results[0]!.acked, "commitTo acks the holder's records up to the offset").toBe(
             acked,
           );
           expect(results[0]!.skipped, 'commitTo resolves what nobody holds').toBe(skipped);
