@@ -20,11 +20,17 @@ import { grpcScenario } from './grpc.js';
 import { ledgerScenario } from './ledger.js';
 import { metricsCostScenario } from './metrics-cost.js';
 import { produceScenario } from './produce.js';
+import { recordsScenario } from './records.js';
 
 const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [produceScenario, consumeScenario, metricsCostScenario, grpcScenario, ledgerScenario].map(
-    (scenario) => [scenario.name, scenario],
-  ),
+  [
+    produceScenario,
+    consumeScenario,
+    recordsScenario,
+    metricsCostScenario,
+    grpcScenario,
+    ledgerScenario,
+  ].map((scenario) => [scenario.name, scenario]),
 );
 
 const DOC_PATH = join(REPO_ROOT, 'docs', 'BENCHMARKS.md');

@@ -45,6 +45,39 @@ export class ConsumeService {
     return this.#deps.polls.poll(group, id, options, signal, check);
   }
 
+  /**
+   * An ack folded into the next poll (one round trip for the record-at-a-time
+   * loop): the acks are recorded in the ledger first, so the poll cannot be
+   * handed the acked records again, then the poll runs while their Kafka commit
+   * does. The answer waits for both: as with `POST …/acks`, a client that has
+   * the answer has its acks committed. When the commit fails, the records the
+   * poll claimed go back unspent and the commit's error is the answer.
+   */
+  async pollAfterAcks(
+    group: string,
+    id: string,
+    acks: readonly RecordRef[],
+    options: PollOptions,
+    signal?: AbortSignal,
+    check?: (session: SessionConfig) => void,
+  ): Promise<{
+    session: SessionConfig;
+    records: DeliveredRecord[];
+    acked: number;
+    fenced: number;
+  }> {
+    await this.#owned(group, id);
+    const { acked, fenced, committed } = await this.#deps.acks.ackRecorded(group, id, acks);
+    const polled = this.#deps.polls.poll(group, id, options, signal, check);
+    const [commit, poll] = await Promise.allSettled([committed, polled]);
+    if (poll.status === 'rejected') throw poll.reason;
+    if (commit.status === 'rejected') {
+      await this.release(group, id, poll.value.records);
+      throw commit.reason;
+    }
+    return { ...poll.value, acked, fenced };
+  }
+
   /** Gives back delivered records the client never received (its connection closed first). */
   async release(group: string, id: string, records: readonly DeliveredRecord[]): Promise<void> {
     if (records.length === 0) return;

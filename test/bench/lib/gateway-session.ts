@@ -101,11 +101,23 @@ export class GatewaySession {
     });
   }
 
-  /** One long-poll: records as soon as some are claimed, or none after `timeoutMs`. */
-  async poll(timeoutMs: number, maxRecords: number): Promise<ConsumedRecord[]> {
+  /**
+   * One long-poll: records as soon as some are claimed, or none after
+   * `timeoutMs`; `acks` are acknowledged by the same request first.
+   */
+  async poll(
+    timeoutMs: number,
+    maxRecords: number,
+    acks: readonly ConsumedRecord[] = [],
+  ): Promise<ConsumedRecord[]> {
+    const folded = acks
+      .map(
+        (r) => `&ack=${encodeURIComponent(`${r.topic}:${r.partition}:${r.offset}:${r.attempt}`)}`,
+      )
+      .join('');
     const text = await call(this.#dispatcher, this.#origin, 'poll', {
       method: 'GET',
-      path: `${this.#path}/records?timeout=${timeoutMs}&max_records=${maxRecords}`,
+      path: `${this.#path}/records?timeout=${timeoutMs}&max_records=${maxRecords}${folded}`,
       accept: V2_BINARY,
     });
     return JSON.parse(text) as ConsumedRecord[];

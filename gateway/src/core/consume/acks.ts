@@ -118,16 +118,40 @@ export class Acks {
   }
 
   /**
-   * Two sequential Redis round trips when no commit of the group runs here:
-   * one pipeline reads the session, runs the ack scripts and begins the commit
-   * (lock + commit points after these acks); after Kafka's answer, one script
-   * ends it. Otherwise the acks join the group's next commit.
+   * Acks in the ledger now and hands back the Kafka commit still running:
+   * for an ack folded into a poll, whose answer waits for both.
    */
+  async ackRecorded(
+    group: string,
+    id: string,
+    refs: readonly RecordRef[],
+  ): Promise<{ acked: number; fenced: number; committed: Promise<void> }> {
+    return this.#record(group, id, byPartition(refs));
+  }
+
   async #resolve(
     group: string,
     id: string,
     items: readonly PartitionDeliveries[],
   ): Promise<{ acked: number; fenced: number }> {
+    const { acked, fenced, committed } = await this.#record(group, id, items);
+    await committed;
+    return { acked, fenced };
+  }
+
+  /**
+   * Two sequential Redis round trips when no commit of the group runs here:
+   * one pipeline reads the session, runs the ack scripts and begins the commit
+   * (lock + commit points after these acks); after Kafka's answer, one script
+   * ends it. Otherwise the acks join the group's next commit. Resolves once
+   * the ledger has the acks, with the commit's completion (which explains a
+   * failure: the acks are recorded, only Kafka's copy is late).
+   */
+  async #record(
+    group: string,
+    id: string,
+    items: readonly PartitionDeliveries[],
+  ): Promise<{ acked: number; fenced: number; committed: Promise<void> }> {
     const { ledger, committer, window, maxSpan } = this.#deps;
     const tps = items.map((item) => item.tp);
     const token = tps.length > 0 ? committer.reserve(group) : null;
@@ -169,20 +193,23 @@ export class Acks {
       this.#deps.onFenced?.('ack', fenced);
     // Only a window that was full and has room again can give waiting polls something new.
     void ledger.wakePartitions(group, freed, 0);
-    try {
-      await committing;
-    } catch (err) {
-      // The acks are in the ledger; only Kafka's copy is late. Say so, and that a retry is safe.
-      const cause = isGatewayError(err)
-        ? err
-        : new GatewayError('KGW_KAFKA_UNAVAILABLE', 'commit failed', { cause: err });
-      throw new GatewayError(
-        cause.code,
-        `the acks were recorded (${acked} acked, ${fenced} fenced) but committing them to Kafka did not finish (${cause.message}); the group's next commit carries them, and sending the same acks again is safe`,
-        { cause: err, details: { recorded: true, acked, fenced } },
-      );
-    }
-    return { acked, fenced };
+    const committed = committing.then(
+      () => undefined,
+      (err: unknown) => {
+        // The acks are in the ledger; only Kafka's copy is late. Say so, and that a retry is safe.
+        const cause = isGatewayError(err)
+          ? err
+          : new GatewayError('KGW_KAFKA_UNAVAILABLE', 'commit failed', { cause: err });
+        throw new GatewayError(
+          cause.code,
+          `the acks were recorded (${acked} acked, ${fenced} fenced) but committing them to Kafka did not finish (${cause.message}); the group's next commit carries them, and sending the same acks again is safe`,
+          { cause: err, details: { recorded: true, acked, fenced } },
+        );
+      },
+    );
+    // Awaited by the caller; until then a failure must not count as unhandled.
+    committed.catch(() => undefined);
+    return { acked, fenced, committed };
   }
 }
 

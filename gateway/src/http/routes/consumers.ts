@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ConsumeService } from '../../core/consume-service.js';
-import { MAX_EXTEND_MS, type RecordRef } from '../../core/consume-types.js';
+import { MAX_EXTEND_MS, type DeliveredRecord, type RecordRef } from '../../core/consume-types.js';
 import {
   MAX_ASSIGNMENT_PARTITIONS,
   MAX_SUBSCRIPTION_TOPICS,
@@ -8,7 +8,7 @@ import {
 } from '../../core/session-service.js';
 import { GatewayError } from '../../errors.js';
 import type { SchemaRegistryClient } from '../../schema/registry-client.js';
-import type { EmbeddedFormat } from '../../store/session-store.js';
+import type { EmbeddedFormat, SessionConfig } from '../../store/session-store.js';
 import {
   V2_AVRO,
   V2_BINARY,
@@ -73,6 +73,22 @@ const partitionsBody = {
 const stringOrBool = {
   anyOf: [{ type: 'string', enum: ['true', 'false'] }, { type: 'boolean' }],
 } as const;
+/** One ack folded into a poll: topic:partition:offset[:attempt]. */
+const FOLDED_ACK = '[a-zA-Z0-9._-]{1,249}:[0-9]{1,10}:[0-9]{1,16}(:[0-9]{1,10})?';
+
+/** `ack` of a poll (already matched against FOLDED_ACK) as record refs. */
+function parseFoldedAcks(value: string): RecordRef[] {
+  return value.split(',').map((ref) => {
+    const [topic, partition, offset, attempt] = ref.split(':');
+    return {
+      topic: topic!,
+      partition: Number(partition),
+      offset: Number(offset),
+      ...(attempt === undefined ? {} : { attempt: Number(attempt) }),
+    };
+  });
+}
+
 const positiveInt = (max: number) => ({ type: 'integer', minimum: 1, maximum: max }) as const;
 const tags = ['consume (v2)'];
 /** What a route that answers 204 declares (and OpenAPI shows). */
@@ -379,7 +395,7 @@ export function consumerRoutes(
 
   app.get<{
     Params: Params;
-    Querystring: { timeout?: number; max_bytes?: number; max_records?: number };
+    Querystring: { timeout?: number; max_bytes?: number; max_records?: number; ack?: string };
   }>(
     '/consumers/:group/instances/:instance/records',
     {
@@ -394,29 +410,55 @@ export function consumerRoutes(
             timeout: { type: 'integer', minimum: 0, maximum: options.maxPollTimeoutMs },
             max_bytes: positiveInt(options.maxPollBytes),
             max_records: positiveInt(options.maxPollRecords),
+            ack: {
+              type: 'string',
+              description:
+                'Extension: records to ack before this poll, as topic:partition:offset[:attempt], comma-separated; the answer comes once they are committed, with kgw-acked and kgw-fenced headers',
+              maxLength: 65_536,
+              pattern: `^${FOLDED_ACK}(,${FOLDED_ACK})*$`,
+            },
           },
         },
       },
     },
     async (request, reply) => {
       const { group, instance } = request.params;
+      const acks = request.query.ack === undefined ? [] : parseFoldedAcks(request.query.ack);
       // A client that leaves mid-poll ends the wait; records claimed for it go back unspent.
       const left = new AbortController();
       const onClose = (): void => {
         if (!reply.raw.writableFinished) left.abort();
       };
       reply.raw.once('close', onClose);
-      const { session, records: delivered } = await consume.poll(
-        group,
-        instance,
-        {
-          ...(request.query.timeout === undefined ? {} : { timeoutMs: request.query.timeout }),
-          maxRecords: request.query.max_records ?? options.maxPollRecords,
-          maxBytes: request.query.max_bytes ?? options.maxPollBytes,
-        },
-        left.signal,
-        (found) => checkAccept(request, found),
-      );
+      const pollOptions = {
+        ...(request.query.timeout === undefined ? {} : { timeoutMs: request.query.timeout }),
+        maxRecords: request.query.max_records ?? options.maxPollRecords,
+        maxBytes: request.query.max_bytes ?? options.maxPollBytes,
+      };
+      const accept = (found: SessionConfig): void => checkAccept(request, found);
+      let session: SessionConfig;
+      let delivered: DeliveredRecord[];
+      if (acks.length > 0) {
+        const polled = await consume.pollAfterAcks(
+          group,
+          instance,
+          acks,
+          pollOptions,
+          left.signal,
+          accept,
+        );
+        ({ session, records: delivered } = polled);
+        reply.header('kgw-acked', String(polled.acked));
+        reply.header('kgw-fenced', String(polled.fenced));
+      } else {
+        ({ session, records: delivered } = await consume.poll(
+          group,
+          instance,
+          pollOptions,
+          left.signal,
+          accept,
+        ));
+      }
       if (left.signal.aborted || request.raw.destroyed) {
         await consume.release(group, instance, delivered);
         return reply.code(499).send();
