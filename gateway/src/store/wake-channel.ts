@@ -8,14 +8,29 @@ import { consumerKeys } from './consumer-keys.js';
  * deliverable again: nacks, a window that freed). A message carries the time
  * from which the records are deliverable, so a delayed nack sets a timer
  * instead of waking anyone early. One subscriber connection per process; a
- * channel is subscribed only while a long-poll waits on it here.
+ * channel is subscribed while a long-poll waits on it here and for a while
+ * after the last one left (LINGER_MS, at most MAX_IDLE channels), so a client
+ * polling in a loop does not subscribe and unsubscribe for every poll.
  */
 export class WakeChannel {
   readonly #subscriber: Redis;
+  /** Subscribed channels and who listens; an empty set is an idle channel still subscribed. */
   readonly #listeners = new Map<string, Set<WakeListener>>();
+  /** Idle channels → when they became idle, oldest first. */
+  readonly #idle = new Map<string, number>();
+  #sweeper: NodeJS.Timeout | undefined;
   readonly #logger: Logger;
+  readonly #lingerMs: number;
+  readonly #maxIdle: number;
 
-  constructor(url: string, logger: Logger, security?: Pick<RedisOptions, 'tls'>) {
+  constructor(
+    url: string,
+    logger: Logger,
+    security?: Pick<RedisOptions, 'tls'>,
+    idle: { readonly lingerMs?: number; readonly maxIdle?: number } = {},
+  ) {
+    this.#lingerMs = idle.lingerMs ?? LINGER_MS;
+    this.#maxIdle = idle.maxIdle ?? MAX_IDLE;
     this.#logger = logger.child({ component: 'wake-channel' });
     this.#subscriber = new Redis(url, {
       lazyConnect: true,
@@ -64,6 +79,7 @@ export class WakeChannel {
     const subscribing: Promise<unknown>[] = [];
     for (const channel of channels) {
       let set = this.#listeners.get(channel);
+      this.#idle.delete(channel);
       if (!set) {
         set = new Set();
         this.#listeners.set(channel, set);
@@ -77,10 +93,7 @@ export class WakeChannel {
         const set = this.#listeners.get(channel);
         if (!set) continue;
         set.delete(listener);
-        if (set.size === 0) {
-          this.#listeners.delete(channel);
-          this.#subscriber.unsubscribe(channel).catch(() => undefined);
-        }
+        if (set.size === 0) this.#becameIdle(channel);
       }
     };
     const ready =
@@ -91,8 +104,41 @@ export class WakeChannel {
   }
 
   close(): void {
+    clearInterval(this.#sweeper);
     this.#listeners.clear();
+    this.#idle.clear();
     this.#subscriber.disconnect();
+  }
+
+  /** Channels subscribed now (waited on, or idle within the linger time). */
+  get subscribed(): number {
+    return this.#listeners.size;
+  }
+
+  #becameIdle(channel: string): void {
+    this.#idle.delete(channel);
+    this.#idle.set(channel, Date.now());
+    while (this.#idle.size > this.#maxIdle)
+      this.#unsubscribe(this.#idle.keys().next().value as string);
+    this.#sweeper ??= setInterval(() => this.#sweep(), Math.max(10, this.#lingerMs / 2)).unref();
+  }
+
+  #sweep(): void {
+    const before = Date.now() - this.#lingerMs;
+    for (const [channel, since] of this.#idle) {
+      if (since > before) break;
+      this.#unsubscribe(channel);
+    }
+    if (this.#idle.size === 0) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+  }
+
+  #unsubscribe(channel: string): void {
+    this.#idle.delete(channel);
+    this.#listeners.delete(channel);
+    this.#subscriber.unsubscribe(channel).catch(() => undefined);
   }
 
   #dispatch(channel: string, message: string): void {
@@ -113,6 +159,11 @@ export class WakeChannel {
     }
   }
 }
+
+/** How long a channel stays subscribed after its last listener left. */
+const LINGER_MS = 30_000;
+/** Idle channels kept subscribed at most; the oldest goes first. */
+const MAX_IDLE = 10_000;
 
 interface WakeListener {
   readonly wake: (at: number) => void;
