@@ -81,6 +81,11 @@ const GATEWAY_CASES: readonly GatewayCase[] = [
     label: `(d) gateway, ${SESSIONS} shared sessions, acks`,
     plan: plan('shared', 'acks'),
   },
+  {
+    id: 'e',
+    label: '(e) gateway, 1 ordered session, default poll size, acks',
+    plan: { ...plan('ordered', 'acks'), sessions: 1, maxRecords: undefined },
+  },
 ];
 
 const DESCRIPTION = `
@@ -95,7 +100,9 @@ The worker process does not run: an ack commits to Kafka within its own request.
   **(b)–(d) gateway**, ${SESSIONS} sessions long-polling in parallel
   (\`GET …/records?timeout=${POLL_TIMEOUT_MS}&max_records=${MAX_RECORDS}\`) and confirming each
   batch before the next poll, either with \`POST …/acks\` naming every record and its
-  attempt, or with Confluent's \`POST …/offsets\` (last offset per partition). Timed
+  attempt, or with Confluent's \`POST …/offsets\` (last offset per partition);
+  **(e)** one ordered session polling without \`max_records\` (the gateway's default poll
+  size: \`KGW_MAX_POLL_RECORDS\`, \`KGW_MAX_POLL_BYTES\` and the in-flight window bound it) and acking. Timed
   from the first read to the confirmation of the last record; records/s is
   confirmed records / that time. A gateway case stops after ${GATEWAY_DRAIN_CAP_MS / 1000} s even if
   records are left ("capped"), to keep the run short. Before the cases, one
@@ -189,7 +196,11 @@ async function runIdleLongPolls(
   topic: string,
 ): Promise<IdlePollsResult> {
   const { stack, cleanups, log } = context;
-  const gateway = await startGateway(stack, cleanups, { NODE_OPTIONS: INSPECTOR_NODE_OPTIONS });
+  const gateway = await startGateway(stack, cleanups, {
+    NODE_OPTIONS: INSPECTOR_NODE_OPTIONS,
+    // The polls' sessions plus the one whose subscription publishes the wake-up.
+    KGW_MAX_SESSIONS_PER_GROUP: String(IDLE_POLLS + 10),
+  });
   let gc: InspectorGc | undefined;
   try {
     const url = inspectorUrl(gateway.logs);

@@ -454,8 +454,8 @@ export const SETTINGS = {
   ),
   maxPollRecords: setting(
     'KGW_MAX_POLL_RECORDS',
-    '500',
-    'Most records one poll returns.',
+    '10000',
+    'Most records one poll returns (a safety cap: KGW_MAX_POLL_BYTES, max_bytes and the in-flight window size polls first).',
     integer(1, 100_000),
   ),
   maxPollBytes: setting(

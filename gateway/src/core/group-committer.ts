@@ -99,13 +99,17 @@ export class GroupCommitter {
     begun: { busy: number } | readonly CommitPoint[],
   ): Promise<number> {
     const pending = this.#groups.get(group)!;
+    let ended: Promise<void> = Promise.resolve();
     try {
       // Lock busy (another instance commits): wait for it the usual way.
-      return Array.isArray(begun)
+      const round = Array.isArray(begun)
         ? await this.#complete(group, tps, token, begun as readonly CommitPoint[])
         : await this.#round(group, tps);
+      ended = round.ended;
+      return round.written;
     } finally {
-      void this.#drain(group, pending);
+      // The next round of the group starts once this one has recorded its commit.
+      void ended.then(() => this.#drain(group, pending));
     }
   }
 
@@ -117,8 +121,9 @@ export class GroupCommitter {
       pending.tps.clear();
       pending.waiters = [];
       try {
-        const n = await this.#round(group, tps);
-        for (const w of waiters) w.resolve(n);
+        const { written, ended } = await this.#round(group, tps);
+        for (const w of waiters) w.resolve(written);
+        await ended;
       } catch (err) {
         for (const w of waiters) w.reject(err);
       }
@@ -127,7 +132,7 @@ export class GroupCommitter {
     this.#groups.delete(group);
   }
 
-  async #round(group: string, tps: readonly TopicPartition[]): Promise<number> {
+  async #round(group: string, tps: readonly TopicPartition[]): Promise<Round> {
     const { ledger, timeoutMs } = this.#deps;
     const token = randomUUID();
     const deadline = Date.now() + timeoutMs;
@@ -144,13 +149,19 @@ export class GroupCommitter {
     }
   }
 
-  /** With the lock held and the points read: one OffsetCommit for what changed, then record it. */
+  /**
+   * With the lock held and the points read: one OffsetCommit for what changed.
+   * Resolves once Kafka has it; recording it in Redis (and releasing the lock)
+   * is `ended`, off the caller's path: the group's next round here waits for it,
+   * another instance's waits for the lock, and if it fails the lock runs out
+   * and the next round writes the same points again (Kafka's offset does not move).
+   */
   async #complete(
     group: string,
     tps: readonly TopicPartition[],
     token: string,
     points: readonly CommitPoint[],
-  ): Promise<number> {
+  ): Promise<Round> {
     const { ledger, kafka } = this.#deps;
     const entries: Array<TopicPartition & { offset: number; metadata: string }> = [];
     points.forEach((p, i) => {
@@ -167,10 +178,8 @@ export class GroupCommitter {
       }
       entries.push({ ...tps[i]!, offset: p.lowest, metadata });
     });
-    if (entries.length === 0) {
-      await ledger.commitAbort(group, token);
-      return 0;
-    }
+    if (entries.length === 0)
+      return { written: 0, ended: this.#quietly(ledger.commitAbort(group, token)) };
     try {
       await kafka.commit(group, entries);
     } catch (err) {
@@ -181,9 +190,25 @@ export class GroupCommitter {
       throw err;
     }
     this.#deps.onCommit?.(entries.length);
-    await ledger.commitEnd(group, token, entries);
-    return entries.length;
+    return {
+      written: entries.length,
+      ended: this.#quietly(ledger.commitEnd(group, token, entries)),
+    };
   }
+
+  #quietly(done: Promise<unknown>): Promise<void> {
+    return done.then(
+      () => undefined,
+      (err: unknown) =>
+        this.#deps.logger.debug({ err }, 'recording a commit in Redis failed; its lock runs out'),
+    );
+  }
+}
+
+/** A commit round: partitions written to Kafka, and the Redis bookkeeping still running. */
+interface Round {
+  readonly written: number;
+  readonly ended: Promise<void>;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -20,7 +20,7 @@ const IDLE_POLL_TARGET_KIB = 20;
 
 /** One drain case: 'a' is the direct baseline. */
 export interface DrainCaseResult {
-  readonly id: 'a' | 'b' | 'c' | 'd';
+  readonly id: 'a' | 'b' | 'c' | 'd' | 'e';
   readonly label: string;
   readonly records: number;
   readonly seconds: number;

@@ -9,7 +9,8 @@ export interface GatewayDrainPlan {
   /** `acks`: POST …/acks naming every record; `offsets`: Confluent POST …/offsets, last offset per partition. */
   readonly confirm: 'acks' | 'offsets';
   readonly pollTimeoutMs: number;
-  readonly maxRecords: number;
+  /** `max_records` of each poll; undefined: the gateway's default. */
+  readonly maxRecords: number | undefined;
 }
 
 /** What one gateway drain measured. */

@@ -107,7 +107,7 @@ export class GatewaySession {
    */
   async poll(
     timeoutMs: number,
-    maxRecords: number,
+    maxRecords: number | undefined,
     acks: readonly ConsumedRecord[] = [],
   ): Promise<ConsumedRecord[]> {
     const folded = acks
@@ -117,7 +117,7 @@ export class GatewaySession {
       .join('');
     const text = await call(this.#dispatcher, this.#origin, 'poll', {
       method: 'GET',
-      path: `${this.#path}/records?timeout=${timeoutMs}&max_records=${maxRecords}${folded}`,
+      path: `${this.#path}/records?timeout=${timeoutMs}${maxRecords === undefined ? '' : `&max_records=${maxRecords}`}${folded}`,
       accept: V2_BINARY,
     });
     return JSON.parse(text) as ConsumedRecord[];

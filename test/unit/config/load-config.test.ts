@@ -88,7 +88,7 @@ describe('loadConfig', () => {
       leaseTimeoutMs: 30000,
       consumerRequestTimeoutMs: 1000,
       maxPollTimeoutMs: 60000,
-      maxPollRecords: 500,
+      maxPollRecords: 10000,
       maxPollBytes: 16777216,
       maxSessionsPerGroup: 1000,
       maxGroups: 10000,
