@@ -25,6 +25,7 @@ interface GatewayCase {
   readonly clients: number;
   readonly mode: 'ordered' | 'shared';
   readonly confirm: Confirm;
+  readonly durability?: 'redis';
 }
 
 const GATEWAY_CASES: readonly GatewayCase[] = [
@@ -50,6 +51,34 @@ const GATEWAY_CASES: readonly GatewayCase[] = [
     mode: 'shared',
     confirm: 'folded',
   },
+  {
+    label: '1 client, shared, poll 1 + ack, `redis` durability',
+    clients: 1,
+    mode: 'shared',
+    confirm: 'ack',
+    durability: 'redis',
+  },
+  {
+    label: '1 client, shared, folded, `redis` durability',
+    clients: 1,
+    mode: 'shared',
+    confirm: 'folded',
+    durability: 'redis',
+  },
+  {
+    label: '8 clients, shared, poll 1 + ack, `redis` durability',
+    clients: 8,
+    mode: 'shared',
+    confirm: 'ack',
+    durability: 'redis',
+  },
+  {
+    label: '8 clients, shared, folded, `redis` durability',
+    clients: 8,
+    mode: 'shared',
+    confirm: 'folded',
+    durability: 'redis',
+  },
 ];
 
 const DESCRIPTION = `
@@ -63,7 +92,8 @@ each in a loop: **gateway** \`GET …/records?max_records=1\` (binary format) an
 **direct** a node-rdkafka \`KafkaConsumer\` per client in the same group
 (subscribed; \`consume(1)\`, then \`commitMessageSync\` of that record, so a record
 counts once Kafka holds its commit, as a gateway ack does with the default
-durability). The direct clients share the load generator's event loop, so
+durability; the \`redis\` cases create their sessions with \`ack.durability: redis\`, whose acks
+answer once Redis has them). The direct clients share the load generator's event loop, so
 their synchronous commits run one at a time: with 8 clients the direct figure
 is a floor. Every case counts records delivered twice (duplicates); the gateway's
 resident memory (VmRSS) is read before the first case and after the last.
@@ -172,6 +202,7 @@ async function gatewayCase(
       const s = await GatewaySession.create(agent, origin, group, `w${i}`, {
         mode: c.mode,
         autoOffsetReset: 'earliest',
+        ...(c.durability ? { ackDurability: c.durability } : {}),
       });
       await s.subscribe([topic]);
       return s;

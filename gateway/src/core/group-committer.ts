@@ -42,6 +42,8 @@ interface Pending {
 export class GroupCommitter {
   readonly #deps: GroupCommitterDeps;
   readonly #groups = new Map<string, Pending>();
+  /** Partitions of acks answered from Redis, waiting for their batched commit, by group. */
+  readonly #soon = new Map<string, { tps: Map<string, TopicPartition>; timer: NodeJS.Timeout }>();
 
   constructor(deps: GroupCommitterDeps) {
     this.#deps = deps;
@@ -61,6 +63,46 @@ export class GroupCommitter {
     );
     if (!pending.running) void this.#drain(group, pending);
     return done;
+  }
+
+  /**
+   * Commits these partitions within REDIS_ACK_COMMIT_DELAY_MS, batched with
+   * every other call for the group meanwhile (acks that answered once Redis
+   * had them). A failure is logged: the group's next commit (any ack, poll
+   * with auto-commit, or the worker's sweep) carries the same points.
+   */
+  commitSoon(group: string, tps: readonly TopicPartition[]): void {
+    if (tps.length === 0) return;
+    let batch = this.#soon.get(group);
+    if (!batch) {
+      const created = {
+        tps: new Map<string, TopicPartition>(),
+        timer: setTimeout(() => {
+          this.#soon.delete(group);
+          this.commit(group, [...created.tps.values()]).catch((err: unknown) =>
+            this.#deps.logger.warn(
+              { err, group },
+              'batched commit failed; the next one carries it',
+            ),
+          );
+        }, REDIS_ACK_COMMIT_DELAY_MS),
+      };
+      batch = created;
+      this.#soon.set(group, batch);
+    }
+    for (const tp of tps) batch.tps.set(`${tp.topic}:${tp.partition}`, tp);
+  }
+
+  /** Sends every batched commit now (graceful shutdown); resolves when Kafka answered them. */
+  async flush(): Promise<void> {
+    const batches = [...this.#soon.entries()];
+    this.#soon.clear();
+    await Promise.allSettled(
+      batches.map(([group, batch]) => {
+        clearTimeout(batch.timer);
+        return this.commit(group, [...batch.tps.values()]);
+      }),
+    );
   }
 
   /**
@@ -204,6 +246,9 @@ export class GroupCommitter {
     );
   }
 }
+
+/** Longest an ack answered from Redis waits for its Kafka commit (batched per group). */
+export const REDIS_ACK_COMMIT_DELAY_MS = 100;
 
 /** A commit round: partitions written to Kafka, and the Redis bookkeeping still running. */
 interface Round {

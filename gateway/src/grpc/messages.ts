@@ -33,6 +33,7 @@ export interface ProtoConsumerOptions {
   maxAttempts?: number;
   deadLetterTopic?: string;
   leaseTimeoutMs?: number;
+  ackDurability?: string;
 }
 
 export function deliveryMode(value: string | undefined): DeliveryMode {
@@ -101,6 +102,7 @@ export function sessionOptions(
     deadLetterTopic: options?.deadLetterTopic || null,
     requestTimeoutMs: defaults.requestTimeoutMs,
     leaseTimeoutMs: options?.leaseTimeoutMs || defaults.leaseTimeoutMs,
+    ...(options?.ackDurability === 'redis' ? { ackDurability: 'redis' as const } : {}),
   };
 }
 

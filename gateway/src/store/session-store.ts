@@ -69,6 +69,12 @@ export interface SessionConfig {
   readonly autoCommit: boolean;
   /** Visibility timeout of a delivered record. */
   readonly ackTimeoutMs: number;
+  /**
+   * When an ack answers: `kafka` (absent: the default) once Kafka holds the
+   * commit; `redis` once the ledger has it, Kafka's commit following within
+   * REDIS_ACK_COMMIT_DELAY_MS (core/group-committer.ts).
+   */
+  readonly ackDurability?: AckDurability;
   readonly maxAttempts: number;
   /** null: `<topic>.dlq`. */
   readonly deadLetterTopic: string | null;
@@ -80,6 +86,9 @@ export interface SessionConfig {
   /** The principal that created it; only it may use it (absent: created before ownership). */
   readonly owner?: string;
 }
+
+/** When an ack answers; see SessionConfig.ackDurability. */
+export type AckDurability = 'kafka' | 'redis';
 
 /** What a session reads: topics, a pattern, or manually assigned partitions. */
 export type Subscription =

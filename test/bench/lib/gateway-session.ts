@@ -19,6 +19,8 @@ export interface ConsumedRecord {
 export interface SessionSettings {
   readonly mode: 'ordered' | 'shared';
   readonly autoOffsetReset: 'earliest' | 'latest';
+  /** When an ack answers; absent: the gateway's default (kafka). */
+  readonly ackDurability?: 'kafka' | 'redis';
 }
 
 /** A gateway answer other than 2xx. */
@@ -87,6 +89,7 @@ export class GatewaySession {
         format: 'binary',
         mode: settings.mode,
         'auto.offset.reset': settings.autoOffsetReset,
+        ...(settings.ackDurability ? { 'ack.durability': settings.ackDurability } : {}),
       },
     });
     const { instance_id: id } = JSON.parse(text) as { instance_id: string };

@@ -30,6 +30,8 @@ export interface AcksDeps {
  */
 export class Acks {
   readonly #deps: AcksDeps;
+  /** Sessions whose acks answer from Redis (their settings never change while they live). */
+  readonly #fromRedis = new Set<string>();
 
   constructor(deps: AcksDeps) {
     this.#deps = deps;
@@ -154,7 +156,9 @@ export class Acks {
   ): Promise<{ acked: number; fenced: number; committed: Promise<void> }> {
     const { ledger, committer, window, maxSpan } = this.#deps;
     const tps = items.map((item) => item.tp);
-    const token = tps.length > 0 ? committer.reserve(group) : null;
+    const key = `${group}\u0000${id}`;
+    // A session known to answer from Redis does not begin a commit inline: it batches.
+    const token = tps.length > 0 && !this.#fromRedis.has(key) ? committer.reserve(group) : null;
     let reply;
     try {
       reply = await ledger.ack(
@@ -168,17 +172,30 @@ export class Acks {
       if (token) committer.release(group, token);
       throw err;
     }
-    const committing = token
-      ? committer.finish(group, tps, token, reply.begun!)
-      : committer.commit(group, tps);
-    if (!reply.session) {
+    const session = reply.session ? (JSON.parse(reply.session) as SessionConfig) : null;
+    const fromRedis = session?.ackDurability === 'redis';
+    if (fromRedis) {
+      if (this.#fromRedis.size >= 10_000) this.#fromRedis.clear();
+      this.#fromRedis.add(key);
+    } else this.#fromRedis.delete(key);
+    let committing: Promise<number>;
+    if (token) committing = committer.finish(group, tps, token, reply.begun!);
+    else if (fromRedis) {
+      committer.commitSoon(group, tps);
+      committing = Promise.resolve(0);
+    } else committing = committer.commit(group, tps);
+    if (!session) {
       await committing.catch(() => undefined);
       throw new GatewayError(
         'KGW_CONSUMER_NOT_FOUND',
         `consumer instance '${id}' not found in group '${group}'`,
       );
     }
-    const session = JSON.parse(reply.session) as SessionConfig;
+    if (fromRedis && token) {
+      // Guessed wrong (a new session under a known name): the commit runs, the ack does not wait.
+      void committing.catch(() => committer.commitSoon(group, tps));
+      committing = Promise.resolve(0);
+    }
     let acked = 0;
     let fenced = 0;
     const freed: Array<{ tp: TopicPartition; count: number }> = [];

@@ -237,6 +237,8 @@ export function buildConsumePath(
       tail.close();
       wake.close();
       await deadLetter.idle();
+      // Acks that answered from Redis reach Kafka before the coordinator client closes.
+      await committer.flush();
       await Promise.all([fetcher.close(), groupOffsets.close()]);
     },
   };

@@ -107,6 +107,7 @@ interface CreateBody {
   'fetch.min.bytes'?: number;
   mode?: 'ordered' | 'shared';
   'ack.timeout.ms'?: number;
+  'ack.durability'?: 'kafka' | 'redis';
   'max.attempts'?: number;
   'dead.letter.topic'?: string;
   'lease.timeout.ms'?: number;
@@ -124,6 +125,7 @@ const MAPPED = new Set([
   'fetch.min.bytes',
   'mode',
   'ack.timeout.ms',
+  'ack.durability',
   'max.attempts',
   'dead.letter.topic',
   'lease.timeout.ms',
@@ -178,6 +180,13 @@ export function consumerRoutes(
             },
             mode: { type: 'string', enum: ['ordered', 'shared'], default: 'ordered' },
             'ack.timeout.ms': positiveInt(24 * 3_600_000),
+            'ack.durability': {
+              type: 'string',
+              enum: ['kafka', 'redis'],
+              default: 'kafka',
+              description:
+                'When an ack answers: kafka (once Kafka holds the commit) or redis (once the ledger in Redis has it; Kafka commits follow within 100 ms, batched)',
+            },
             'max.attempts': positiveInt(1000),
             'dead.letter.topic': topicName,
             'lease.timeout.ms': { type: 'integer', minimum: 500, maximum: 3_600_000 },
@@ -214,6 +223,7 @@ export function consumerRoutes(
         autoOffsetReset: body['auto.offset.reset'] ?? 'latest',
         autoCommit: autoCommit === true || autoCommit === 'true',
         ackTimeoutMs: body['ack.timeout.ms'] ?? options.defaults.ackTimeoutMs,
+        ...(body['ack.durability'] === 'redis' ? { ackDurability: 'redis' as const } : {}),
         maxAttempts: body['max.attempts'] ?? options.defaults.maxAttempts,
         deadLetterTopic: body['dead.letter.topic'] ?? null,
         requestTimeoutMs: body['consumer.request.timeout.ms'] ?? options.defaults.requestTimeoutMs,
