@@ -51,6 +51,9 @@ interface Owned {
   readonly state: PartitionState;
 }
 
+/** Attempts a poll repeats at once after losing claims to other sessions, before it waits. */
+const MAX_RACE_RETRIES = 3;
+
 /** Longest a read waits for records Kafka already reported (the first one is usually there at once). */
 const FETCH_WAIT_MS = 200;
 
@@ -63,6 +66,11 @@ const FETCH_WAIT_MS = 200;
 export class PollLoop {
   readonly #deps: PollLoopDeps;
   readonly #waits = new Set<PollWait>();
+  /** Per session (shared mode or assigned): the partitions its last poll read. */
+  readonly #speculations = new Map<
+    string,
+    { readonly tps: TopicPartition[]; readonly maxAttempts: number }
+  >();
   #closing = false;
 
   constructor(deps: PollLoopDeps) {
@@ -80,31 +88,80 @@ export class PollLoop {
     signal?: AbortSignal,
     check?: (session: SessionConfig) => void,
   ): Promise<{ session: SessionConfig; records: DeliveredRecord[] }> {
-    const { sessions, sessionService, guard } = this.#deps;
-    const [start, native] = await Promise.all([sessions.pollStart(group, id), guard.check(group)]);
+    const { sessions, sessionService, guard, ledger } = this.#deps;
+    // Shared mode and manual assignment: the partitions' states are read alongside the session
+    // (one round trip, not two) when this process knows which partitions it last read; the
+    // wait listens before that read, as it does before every attempt's.
+    const key = `${group}\u0000${id}`;
+    const spec = this.#speculations.get(key);
+    const early = spec
+      ? {
+          wait: new PollWait(this.#deps.wake, this.#deps.tail, group, spec.tps, 'some'),
+          states: ledger
+            .states(group, spec.tps, Date.now(), options.maxRecords, spec.maxAttempts)
+            .catch(() => null),
+        }
+      : undefined;
+    let start;
+    let native;
+    try {
+      [start, native] = await Promise.all([sessions.pollStart(group, id), guard.check(group)]);
+    } catch (err) {
+      early?.wait.close();
+      throw err;
+    }
     const session = start.session;
     if (!session || !ownedByCaller(session)) {
+      early?.wait.close();
+      this.#speculations.delete(key);
       throw new GatewayError(
         'KGW_CONSUMER_NOT_FOUND',
         `consumer instance '${id}' not found in group '${group}'`,
       );
     }
-    check?.(session);
-    if (start.inUse || native) throw groupInUse(group);
+    try {
+      check?.(session);
+      if (start.inUse || native) throw groupInUse(group);
+    } catch (err) {
+      early?.wait.close();
+      throw err;
+    }
     const timeoutMs = Math.min(
       options.timeoutMs ?? session.requestTimeoutMs,
       options.maxTimeoutMs ?? Infinity,
     );
     const deadline = Date.now() + Math.max(0, timeoutMs);
-    const subscription = await sessionService.resolve(start.subscription, session);
-    const wait = new PollWait(
-      this.#deps.wake,
-      this.#deps.tail,
-      group,
-      subscription.partitions,
-      // Shared mode: any waiting poll can take any record, so a wake needs only as many as records.
-      session.mode === 'shared' || subscription.manual ? 'some' : 'all',
-    );
+    let subscription;
+    try {
+      subscription = await sessionService.resolve(start.subscription, session);
+    } catch (err) {
+      early?.wait.close();
+      throw err;
+    }
+    // Shared mode: any waiting poll can take any record, so a wake needs only as many as records.
+    const some = session.mode === 'shared' || subscription.manual;
+    let wait: PollWait;
+    let firstStates: PartitionState[] | null = null;
+    if (early && some && sameTps(spec!.tps, subscription.partitions)) {
+      wait = early.wait;
+      firstStates = await early.states;
+    } else {
+      early?.wait.close();
+      wait = new PollWait(
+        this.#deps.wake,
+        this.#deps.tail,
+        group,
+        subscription.partitions,
+        some ? 'some' : 'all',
+      );
+    }
+    if (some && subscription.partitions.length > 0) {
+      if (this.#speculations.size >= 10_000) this.#speculations.clear();
+      this.#speculations.set(key, {
+        tps: subscription.partitions,
+        maxAttempts: session.maxAttempts,
+      });
+    } else this.#speculations.delete(key);
     this.#waits.add(wait);
     try {
       // The first attempt runs while the wake channels subscribe (no round trip spent waiting
@@ -112,6 +169,7 @@ export class PollLoop {
       // published before it was heard, so one more attempt runs once Redis confirmed it.
       let recheck = wait.fresh;
       let live = start.live;
+      let races = 0;
       for (let first = true; ; first = false) {
         wait.reset();
         if (!first) {
@@ -120,10 +178,25 @@ export class PollLoop {
           if (again.inUse) throw groupInUse(group);
           live = again.live;
         }
-        const attempt = await this.#attempt(session, subscription, live, options, deadline, signal);
+        const attempt = await this.#attempt(
+          session,
+          subscription,
+          live,
+          options,
+          deadline,
+          signal,
+          firstStates,
+        );
+        firstStates = null;
         if (attempt.records.length > 0 || this.#closing)
           return { session, records: attempt.records };
         if (signal?.aborted || Date.now() >= deadline) return { session, records: [] };
+        // Another session took the records this attempt read (shared mode): more may be
+        // there already, which no wake-up announces. Look again at once, a few times.
+        if (attempt.raced && races < MAX_RACE_RETRIES) {
+          races += 1;
+          continue;
+        }
         if (recheck) {
           recheck = false;
           await wait.ready;
@@ -155,14 +228,18 @@ export class PollLoop {
     options: PollOptions,
     deadline: number,
     signal: AbortSignal | undefined,
+    /** States read alongside the session for exactly these partitions (not ordered mode). */
+    preread: PartitionState[] | null,
   ): Promise<{
     records: DeliveredRecord[];
     wakeAt: number | null;
     positions: Array<TopicPartition & { after: number }>;
+    /** Some new offsets it read were claimed by another session first. */
+    raced?: boolean;
   }> {
     const { ledger, window, maxSpan } = this.#deps;
     const now = Date.now();
-    const owned = await this.#owned(session, subscription, live, options.maxRecords);
+    const owned = await this.#owned(session, subscription, live, options.maxRecords, preread);
     if (owned.length === 0) return { records: [], wakeAt: null, positions: [] };
     this.#buryDead(session, owned);
 
@@ -248,6 +325,13 @@ export class PollLoop {
           );
         });
     }
+    const raced = results.some(
+      (r, i) =>
+        !r.fenced &&
+        r.claimed.length === 0 &&
+        claims[i]!.newOffsets.length > 0 &&
+        r.next !== claims[i]!.newStart,
+    );
     const wakes = owned.map((o) => o.state.nextWakeAt).filter((w): w is number => w !== null);
     // Where each partition stands now (a fenced claim says nothing: keep what the state said).
     const byTp = new Map<TopicPartition, number>();
@@ -256,6 +340,7 @@ export class PollLoop {
     });
     return {
       records,
+      raced,
       wakeAt: wakes.length > 0 ? Math.max(Date.now() + 10, Math.min(...wakes)) : null,
       positions: owned.map((o) => ({ ...o.tp, after: byTp.get(o.tp) ?? o.state.next ?? 0 })),
     };
@@ -285,6 +370,7 @@ export class PollLoop {
     subscription: { manual: boolean; partitions: TopicPartition[] },
     live: number,
     maxDue: number,
+    preread: PartitionState[] | null,
   ): Promise<Owned[]> {
     const { ledger, positions } = this.#deps;
     const tps = subscription.partitions;
@@ -309,7 +395,7 @@ export class PollLoop {
       if (leases && leases.moved > 0) this.#deps.onLeaseMoves?.(leases.moved);
       return [leases?.held ?? null, states];
     };
-    let [held, states] = await read();
+    let [held, states] = preread && !ordered ? [null, preread] : await read();
     const uninitialised = tps.filter((_, i) => states[i]!.next === null);
     if (uninitialised.length > 0) {
       await positions.initialise(session, uninitialised);
@@ -386,6 +472,13 @@ export class PollLoop {
     const waitMs = Math.max(1, Math.min(FETCH_WAIT_MS, deadline - Date.now()));
     return fetcher.read(tp.topic, tp.partition, next, Math.min(max, high - next), waitMs);
   }
+}
+
+function sameTps(a: readonly TopicPartition[], b: readonly TopicPartition[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((tp, i) => tp.topic === b[i]!.topic && tp.partition === b[i]!.partition)
+  );
 }
 
 function groupInUse(group: string): GatewayError {
