@@ -4,6 +4,7 @@ import { librdkafkaSecurity, oauthTokens, type KafkaSecurity } from './client-se
 import { LazyConnection } from './lazy-connection.js';
 import { translateKafkaError } from './translate-error.js';
 import { disconnectWithin } from './disconnect.js';
+import { ByteBoundedCache } from '../util/byte-bounded-cache.js';
 
 /** A record read from Kafka. */
 export interface FetchedRecord {
@@ -50,17 +51,15 @@ interface Slot {
  * redeliveries without another fetch.
  */
 export class RecordFetcher {
-  readonly #options: RecordFetcherOptions;
   readonly #slots: Slot[];
-  readonly #cache = new Map<string, FetchedRecord>();
+  readonly #cache: ByteBoundedCache<string, FetchedRecord>;
   /** Fetches in progress by their first offset, shared by concurrent reads. */
   readonly #reading = new Map<string, Promise<FetchedRecord[]>>();
-  #cacheBytes = 0;
   #closed = false;
   #statsPump: NodeJS.Timeout | undefined;
 
   constructor(options: RecordFetcherOptions) {
-    this.#options = options;
+    this.#cache = new ByteBoundedCache(options.cacheMaxBytes);
     this.#slots = Array.from({ length: options.poolSize }, (_, i) => {
       const consumer = new Kafka.KafkaConsumer(
         {
@@ -312,16 +311,7 @@ export class RecordFetcher {
   }
 
   #remember(record: FetchedRecord): void {
-    const key = cacheKey(record.topic, record.partition, record.offset);
-    if (this.#cache.has(key)) return;
-    this.#cache.set(key, record);
-    this.#cacheBytes += record.size;
-    // Map iteration order is insertion order: evict the oldest first.
-    for (const [oldKey, old] of this.#cache) {
-      if (this.#cacheBytes <= this.#options.cacheMaxBytes) break;
-      this.#cache.delete(oldKey);
-      this.#cacheBytes -= old.size;
-    }
+    this.#cache.add(cacheKey(record.topic, record.partition, record.offset), record);
   }
 
   async close(): Promise<void> {
