@@ -61,6 +61,22 @@ describe('ack durability', () => {
     expect(await timed('kafka')).toBeGreaterThanOrEqual(2000);
   });
 
+  it('has Kafka hold a redis ack within the batch delay plus one commit', async () => {
+    const gw = await startGateway();
+    const topic = await createTopic();
+    await produceNumbers(gw.url, topic, 5);
+    const s = await RestConsumer.create(gw.url, uniqueName('g'), fromRedis);
+    await s.subscribe(gw.url, [topic]);
+    const records = await s.poll(gw.url, { timeout: 3000, max_records: 5 });
+    expect(await s.ack(gw.url, records)).toEqual({ acked: 5, fenced: 0 });
+    const answeredAt = Date.now();
+    await eventually(async () => expect(await s.committed(gw.url, topic, [0])).toEqual([5]), {
+      timeoutMs: REDIS_ACK_COMMIT_DELAY_MS + 900,
+      intervalMs: 20,
+    });
+    expect(Date.now() - answeredAt).toBeLessThan(REDIS_ACK_COMMIT_DELAY_MS + 1000);
+  });
+
   it('keeps redis acks through a gateway SIGKILLed right after answering: none comes again', async () => {
     const a = await spawnGateway();
     const topic = await createTopic();
