@@ -1,5 +1,8 @@
 import { Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { consumerKeys } from '../../../gateway/src/store/consumer-keys.js';
+import { eventually } from '../../support/eventually.js';
 import {
   closeAllGateways,
   startGateway,
@@ -329,6 +332,43 @@ describe('gRPC API against the real broker and Redis', () => {
     });
     expect(acked.acked).toBe(2);
     expect(await rest.committed(gw.url, topic, [0])).toEqual([4]);
+  });
+
+  it('creates a session whose acks answer from Redis (ack_durability) and commits them soon after', async () => {
+    const topic = await createTopic();
+    await produceNumbers(gw.url, topic, 3);
+    const g = uniqueName('g');
+    const created = await unary<{ instance: string }>(client, 'CreateConsumer', {
+      group: g,
+      options: { mode: 'shared', autoOffsetReset: 'earliest', ackDurability: 'redis' },
+    });
+    await unary(client, 'Subscribe', { group: g, instance: created.instance, topics: [topic] });
+    const polled = await unary<{ records: Consumed[] }>(client, 'Poll', {
+      group: g,
+      instance: created.instance,
+      timeoutMs: 3000,
+      maxRecords: 3,
+    });
+    expect(polled.records).toHaveLength(3);
+    // Another instance holds the group's commit lock: a Kafka-durable ack would wait for it.
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      await redis.set(consumerKeys.commitLock(g), 'another-instance', 'PX', 2500);
+    } finally {
+      redis.disconnect();
+    }
+    const started = Date.now();
+    const acked = await unary<{ acked: number }>(client, 'Ack', {
+      group: g,
+      instance: created.instance,
+      records: polled.records.map((r) => ({ topic, partition: r.partition, offset: r.offset })),
+    });
+    expect(acked.acked).toBe(3);
+    expect(Date.now() - started).toBeLessThan(1500);
+    const rest = await RestConsumer.create(gw.url, g, { mode: 'shared' });
+    await eventually(async () => expect(await rest.committed(gw.url, topic, [0])).toEqual([3]), {
+      timeoutMs: 10_000,
+    });
   });
 
   it('honours the client deadline: a long poll answers (empty) just before it instead of failing', async () => {
