@@ -142,12 +142,13 @@ export class Acks {
   }
 
   /**
-   * Two sequential Redis round trips when no commit of the group runs here:
-   * one pipeline reads the session, runs the ack scripts and begins the commit
-   * (lock + commit points after these acks); after Kafka's answer, one script
-   * ends it. Otherwise the acks join the group's next commit. Resolves once
-   * the ledger has the acks, with the commit's completion (which explains a
-   * failure: the acks are recorded, only Kafka's copy is late).
+   * One Redis round trip when no commit of the group runs here: one pipeline
+   * reads the session, runs the ack scripts and begins the commit (lock +
+   * commit points after these acks); then Kafka's OffsetCommit (the commit's
+   * end runs after the answer). Otherwise the acks join the group's next
+   * commit, or, for a session whose acks answer from Redis, its batched one.
+   * Resolves once the ledger has the acks, with the commit's completion (which
+   * explains a failure: the acks are recorded, only Kafka's copy is late).
    */
   async #record(
     group: string,
@@ -192,7 +193,7 @@ export class Acks {
       );
     }
     if (fromRedis && token) {
-      // Guessed wrong (a new session under a known name): the commit runs, the ack does not wait.
+      // Not yet known here to answer from Redis (its first ack): the commit runs, the ack does not wait.
       void committing.catch(() => committer.commitSoon(group, tps));
       committing = Promise.resolve(0);
     }
