@@ -102,59 +102,49 @@ export class PollLoop {
             .catch(() => null),
         }
       : undefined;
+    let adopted: PollWait | undefined;
+    let firstStates: PartitionState[] | null = null;
     let start;
-    let native;
+    let session;
+    let subscription;
+    let some;
     try {
+      let native;
       [start, native] = await Promise.all([sessions.pollStart(group, id), guard.check(group)]);
-    } catch (err) {
-      early?.wait.close();
-      throw err;
-    }
-    const session = start.session;
-    if (!session || !ownedByCaller(session)) {
-      early?.wait.close();
-      this.#speculations.delete(key);
-      throw new GatewayError(
-        'KGW_CONSUMER_NOT_FOUND',
-        `consumer instance '${id}' not found in group '${group}'`,
-      );
-    }
-    try {
+      session = start.session;
+      if (!session || !ownedByCaller(session)) {
+        this.#speculations.delete(key);
+        throw new GatewayError(
+          'KGW_CONSUMER_NOT_FOUND',
+          `consumer instance '${id}' not found in group '${group}'`,
+        );
+      }
       check?.(session);
       if (start.inUse || native) throw groupInUse(group);
-    } catch (err) {
-      early?.wait.close();
-      throw err;
+      subscription = await sessionService.resolve(start.subscription, session);
+      // Shared mode: any waiting poll can take any record, so a wake needs only as many as records.
+      some = session.mode === 'shared' || subscription.manual;
+      if (early && some && sameTps(spec!.tps, subscription.partitions)) {
+        adopted = early.wait;
+        firstStates = await early.states;
+      }
+    } finally {
+      if (early && early.wait !== adopted) early.wait.close();
     }
     const timeoutMs = Math.min(
       options.timeoutMs ?? session.requestTimeoutMs,
       options.maxTimeoutMs ?? Infinity,
     );
     const deadline = Date.now() + Math.max(0, timeoutMs);
-    let subscription;
-    try {
-      subscription = await sessionService.resolve(start.subscription, session);
-    } catch (err) {
-      early?.wait.close();
-      throw err;
-    }
-    // Shared mode: any waiting poll can take any record, so a wake needs only as many as records.
-    const some = session.mode === 'shared' || subscription.manual;
-    let wait: PollWait;
-    let firstStates: PartitionState[] | null = null;
-    if (early && some && sameTps(spec!.tps, subscription.partitions)) {
-      wait = early.wait;
-      firstStates = await early.states;
-    } else {
-      early?.wait.close();
-      wait = new PollWait(
+    const wait =
+      adopted ??
+      new PollWait(
         this.#deps.wake,
         this.#deps.tail,
         group,
         subscription.partitions,
         some ? 'some' : 'all',
       );
-    }
     if (some && subscription.partitions.length > 0) {
       if (this.#speculations.size >= 10_000) this.#speculations.clear();
       this.#speculations.set(key, {
