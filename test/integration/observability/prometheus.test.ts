@@ -120,9 +120,10 @@ describe('dashboards and alerts against a real Prometheus scraping gateways unde
     expect(stream.status).toBe(200);
     await stream.text();
 
-    // gRPC: a unary call and a stream, so the gRPC panels have data.
+    // gRPC: a unary call and a stream, so the gRPC panels have data. Their values are JSON:
+    // the json consumer below reads the whole topic.
     const grpc = gatewayClient(a.grpcAddress);
-    await unary(grpc, 'Produce', { topic, records: [{ value: Buffer.from('g') }] });
+    await unary(grpc, 'Produce', { topic, records: [{ value: Buffer.from('"g"') }] });
     const grpcStream = (grpc.ProduceStream as () => ClientDuplexStream<unknown, unknown>).call(
       grpc,
     );
@@ -130,7 +131,7 @@ describe('dashboards and alerts against a real Prometheus scraping gateways unde
       grpcStream.on('end', resolve).on('error', () => resolve()),
     );
     grpcStream.on('data', () => undefined);
-    grpcStream.write({ topic, record: { value: Buffer.from('s') } });
+    grpcStream.write({ topic, record: { value: Buffer.from('"s"') } });
     grpcStream.end();
     await grpcStreamDone;
     // An open stream for kgw_grpc_streams_open, closed with the gateways.
