@@ -98,13 +98,20 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
   }
 
   const redisConn = redisConnection(config);
+  const redisTimers = new Map<string, { observe(seconds: number): void }>();
   const redis = new RedisClient({
     url: redisConn.url,
     security: redisSecurityOptions(redisConn),
     logger,
     commandTimeoutMs: config.readyTimeoutMs,
     onCommand: (command, seconds, ok) => {
-      metrics.redisCommandSeconds.observe({ command }, seconds);
+      // A labelled child per command name: no label hashing on every Redis command.
+      let timer = redisTimers.get(command);
+      if (!timer) {
+        timer = metrics.redisCommandSeconds.labels({ command });
+        redisTimers.set(command, timer);
+      }
+      timer.observe(seconds);
       if (!ok) metrics.redisCommandErrors.inc({ command });
     },
   });

@@ -47,9 +47,8 @@ export class ConsumeService {
 
   /**
    * An ack folded into the next poll (one round trip for the record-at-a-time
-   * loop): the acks are recorded in the ledger first, so the poll cannot be
-   * handed the acked records again, then the poll runs while their Kafka commit
-   * does. The answer waits for both: as with `POST …/acks`, a client that has
+   * loop): the acks and the poll's reads go to Redis together (the acks run
+   * first), and the poll runs while the acks' Kafka commit does. The answer waits for both: as with `POST …/acks`, a client that has
    * the answer has its acks committed. When the commit fails, the records the
    * poll claimed go back unspent and the commit's error is the answer.
    */
@@ -67,13 +66,28 @@ export class ConsumeService {
     fenced: number;
   }> {
     await this.#owned(group, id);
-    const { acked, fenced, committed } = await this.#deps.acks.ackRecorded(group, id, acks);
+    // The acks' pipeline is on the wire before the poll's first reads, on the same
+    // connection, so Redis runs them first and the poll sees the room they free.
+    // (The order saves a round trip; it is not needed for safety: a record this session
+    // holds is claimable by nobody until its ack or its deadline.)
+    const recorded = this.#deps.acks.ackRecorded(group, id, acks);
     const polled = this.#deps.polls.poll(group, id, options, signal, check);
-    const [commit, poll] = await Promise.allSettled([committed, polled]);
-    if (poll.status === 'rejected') throw poll.reason;
-    if (commit.status === 'rejected') {
+    const [ack, poll] = await Promise.allSettled([recorded, polled]);
+    if (ack.status === 'rejected') {
+      if (poll.status === 'fulfilled')
+        await this.release(group, id, poll.value.records).catch(() => undefined);
+      throw ack.reason;
+    }
+    const { acked, fenced, committed } = ack.value;
+    if (poll.status === 'rejected') {
+      await committed.catch(() => undefined);
+      throw poll.reason;
+    }
+    try {
+      await committed;
+    } catch (err) {
       await this.release(group, id, poll.value.records);
-      throw commit.reason;
+      throw err;
     }
     return { ...poll.value, acked, fenced };
   }

@@ -47,7 +47,7 @@ import {
   SEEK,
   SKIP,
   SNAPSHOT,
-  STATE,
+  STATES,
   UNCLAIM,
 } from './lua/ledger-scripts.js';
 import { RedisScripts, redisError } from './redis-scripts.js';
@@ -144,7 +144,7 @@ export interface LedgerSnapshot {
 
 const SCRIPTS = {
   init: INIT,
-  state: STATE,
+  states: STATES,
   claim: CLAIM,
   ack: ACK,
   nack: NACK,
@@ -163,6 +163,9 @@ const SCRIPTS = {
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
+
+/** Partitions whose states one script call reads. */
+const STATES_PER_CALL = 128;
 
 function keysOf(group: string, tp: TopicPartition): string[] {
   return partitionKeyList(consumerKeys.partition(group, tp.topic, tp.partition));
@@ -220,14 +223,68 @@ export class PartitionLedger {
     maxDue: number,
     maxAttempts: number,
   ): Promise<PartitionState[]> {
-    const replies = await this.#scripts.batch(
-      tps.map((tp) => ({
-        name: 'state' as const,
-        keys: keysOf(group, tp),
-        args: [now, maxDue, maxAttempts],
-      })),
-    );
-    return replies.map((reply) => parseState(reply as (string | number | null)[]));
+    return (await this.scan(group, tps, now, maxDue, maxAttempts, null)) as PartitionState[];
+  }
+
+  /**
+   * As states(), in the order given, stopping once the partitions read offer
+   * `enough.want` records (due retries plus offsets below `enough.highs`, the
+   * high watermarks the caller knows, within the window's room): the
+   * partitions after that are not read (null). enough = null reads them all.
+   */
+  async scan(
+    group: string,
+    tps: readonly TopicPartition[],
+    now: number,
+    maxDue: number,
+    maxAttempts: number,
+    enough: {
+      readonly want: number;
+      /** Unresolved records a partition may have (0: no window, as with auto-commit). */
+      readonly window: number;
+      readonly highs: ReadonlyArray<number | undefined>;
+    } | null,
+  ): Promise<Array<PartitionState | null>> {
+    // One script call per chunk of partitions (each call holds Redis only that long).
+    const chunks: Array<readonly TopicPartition[]> = [];
+    for (let i = 0; i < tps.length; i += STATES_PER_CALL)
+      chunks.push(tps.slice(i, i + STATES_PER_CALL));
+    const call = (chunk: readonly TopicPartition[], first: number, want: number) => ({
+      name: 'states' as const,
+      keys: chunk.flatMap((tp) => keysOf(group, tp)),
+      args: [
+        now,
+        maxDue,
+        maxAttempts,
+        want,
+        enough?.window ?? 0,
+        ...(enough ? chunk.map((_, c) => enough.highs[first + c] ?? '') : []),
+      ],
+    });
+    const parse = (reply: unknown): Array<PartitionState | null> =>
+      (reply as (string | number | null)[][]).map((r) => (r.length === 0 ? null : parseState(r)));
+    if (!enough) {
+      const replies = await this.#scripts.batch(
+        chunks.map((c, n) => call(c, n * STATES_PER_CALL, 0)),
+      );
+      return replies.flatMap(parse);
+    }
+    // Chunk after chunk, only until enough is offered.
+    const out: Array<PartitionState | null> = [];
+    let offered = 0;
+    for (const chunk of chunks) {
+      const want = enough.want - offered;
+      if (want <= 0) {
+        out.push(...chunk.map(() => null));
+        continue;
+      }
+      const { keys, args } = call(chunk, out.length, want);
+      for (const state of parse(await this.#scripts.run('states', keys, args))) {
+        if (state) offered += offeredBy(state, enough.window, enough.highs[out.length]);
+        out.push(state);
+      }
+    }
+    return out;
   }
 
   /** Claims due retries and fetched new offsets, within the window and span. */
@@ -599,6 +656,14 @@ function parseBegin(
     i += 5 + n;
   }
   return points;
+}
+
+/** What the STATES script counts a partition as offering (see there). */
+function offeredBy(state: PartitionState, window: number, high: number | undefined): number {
+  const fresh =
+    state.next === null || high === undefined ? Infinity : Math.max(0, high - state.next);
+  const room = state.due.length + fresh;
+  return window > 0 ? Math.min(room, Math.max(0, window - state.unresolved)) : room;
 }
 
 function parseState(reply: (string | number | null)[]): PartitionState {

@@ -18,6 +18,7 @@ import { createLogger } from '../../../gateway/src/observability/logger.js';
 import { consumerKeys } from '../../../gateway/src/store/consumer-keys.js';
 import {
   PartitionLedger,
+  type PartitionState,
   type TopicPartition,
 } from '../../../gateway/src/store/partition-ledger.js';
 import type { SessionConfig } from '../../../gateway/src/store/session-store.js';
@@ -99,7 +100,16 @@ class PartitionModel {
 }
 
 type Step =
-  | { op: 'claim'; holder: number; gw: number; n: number; short: boolean; race: boolean }
+  | {
+      op: 'claim';
+      holder: number;
+      gw: number;
+      n: number;
+      short: boolean;
+      race: boolean;
+      /** Shared mode: read states only until enough is offered, from this partition on (null: all). */
+      scan: number | null;
+    }
   | { op: 'ack'; holder: number; gw: number; pick: number[]; stale: boolean; foreign: boolean }
   | { op: 'nack'; holder: number; gw: number; pick: number[]; later: boolean }
   | { op: 'extend'; holder: number; gw: number; pick: number[] }
@@ -128,6 +138,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
       n: fc.integer({ min: 1, max: 5 }),
       short: fc.boolean(),
       race: fc.boolean(),
+      scan: fc.constantFrom(null, 0, 1),
     }),
   },
   {
@@ -335,18 +346,58 @@ describe('partition ledger, model-based (real redis-server and Kafka)', () => {
     };
 
     /** A poll's read: leases (ordered), states, and the claim it would send. */
-    const prepare = async (h: string, g: number, n: number, short: boolean) => {
+    const prepare = async (
+      h: string,
+      g: number,
+      n: number,
+      short: boolean,
+      scan: number | null,
+    ) => {
       await ensureInit(g);
       const now = Date.now();
-      const owned =
+      let owned: Array<{ i: number; lease: { owner: string; epoch: number } | null }> =
         mode === 'ordered'
           ? (await takeLeases(h, g, 30_000, 1)).map((held) => ({
               i: held.tp.partition,
               lease: { owner: h, epoch: held.epoch },
             }))
           : tps.map((_, i) => ({ i, lease: null }));
-      const states = await ledgers[g]!.states(group, tps, now, 100, MAX_ATTEMPTS);
-      for (const m of models) m.expire(now);
+      let states: Array<PartitionState | null>;
+      if (mode === 'shared' && scan !== null) {
+        // A one-record poll's read: in the poll's order, only until enough is offered.
+        const order = [scan, 1 - scan];
+        const highs = order.map(() => END);
+        const read = await ledgers[g]!.scan(
+          group,
+          order.map((i) => tps[i]!),
+          now,
+          100,
+          MAX_ATTEMPTS,
+          { want: n, window: WINDOW, highs },
+        );
+        states = tps.map((_, i) => read[order.indexOf(i)]!);
+        const offered = read.reduce(
+          (sum, st) =>
+            sum +
+            (st
+              ? Math.min(
+                  st.due.length + Math.max(0, END - st.next!),
+                  Math.max(0, WINDOW - st.unresolved),
+                )
+              : 0),
+          0,
+        );
+        if (read.some((st) => st === null))
+          expect(
+            offered,
+            'a partition is left unread only when the others offer enough',
+          ).toBeGreaterThanOrEqual(n);
+        expect(read[0], 'the first partition is always read').not.toBeNull();
+        owned = owned.filter(({ i }) => states[i] !== null);
+      } else states = await ledgers[g]!.states(group, tps, now, 100, MAX_ATTEMPTS);
+      models.forEach((m, i) => {
+        if (states[i]) m.expire(now);
+      });
       const requests = owned.map(({ i, lease }) => {
         const st = states[i]!;
         const newOffsets: number[] = [];
@@ -498,11 +549,11 @@ describe('partition ledger, model-based (real redis-server and Kafka)', () => {
           if (step.race) {
             // Two sessions read the same state, then claim: only one gets the new offsets.
             const other = HOLDERS[(step.holder + 1) % HOLDERS.length]!;
-            const a = await prepare(h, step.gw, step.n, step.short);
-            const b = await prepare(other, (step.gw + 1) % GATEWAYS, step.n, step.short);
+            const a = await prepare(h, step.gw, step.n, step.short, step.scan);
+            const b = await prepare(other, (step.gw + 1) % GATEWAYS, step.n, step.short, step.scan);
             await execute(a);
             await execute(b);
-          } else await execute(await prepare(h, step.gw, step.n, step.short));
+          } else await execute(await prepare(h, step.gw, step.n, step.short, step.scan));
           break;
         }
         case 'ack': {

@@ -45,6 +45,12 @@ export interface PollLoopDeps {
   readonly onReturned?: (count: number) => void;
 }
 
+/** Partition states read before the attempt, in the order they were read. */
+interface Preread {
+  readonly tps: readonly TopicPartition[];
+  readonly states: ReadonlyArray<PartitionState | null>;
+}
+
 interface Owned {
   readonly tp: TopicPartition;
   readonly lease: { owner: string; epoch: number } | null;
@@ -69,7 +75,7 @@ export class PollLoop {
   /** Per session (shared mode or assigned): the partitions its last poll read. */
   readonly #speculations = new Map<
     string,
-    { readonly tps: TopicPartition[]; readonly maxAttempts: number }
+    { readonly tps: TopicPartition[]; readonly maxAttempts: number; readonly autoCommit: boolean }
   >();
   #closing = false;
 
@@ -94,16 +100,24 @@ export class PollLoop {
     // wait listens before that read, as it does before every attempt's.
     const key = `${group}\u0000${id}`;
     const spec = this.#speculations.get(key);
+    const order = spec ? rotate(spec.tps, Math.floor(Math.random() * spec.tps.length)) : [];
     const early = spec
       ? {
           wait: new PollWait(this.#deps.wake, this.#deps.tail, group, spec.tps, 'some'),
           states: ledger
-            .states(group, spec.tps, Date.now(), options.maxRecords, spec.maxAttempts)
+            .scan(
+              group,
+              order,
+              Date.now(),
+              options.maxRecords,
+              spec.maxAttempts,
+              this.#enough(order, options.maxRecords, spec.autoCommit),
+            )
             .catch(() => null),
         }
       : undefined;
     let adopted: PollWait | undefined;
-    let firstStates: PartitionState[] | null = null;
+    let firstStates: Preread | null = null;
     let start;
     let session;
     let subscription;
@@ -126,7 +140,8 @@ export class PollLoop {
       some = session.mode === 'shared' || subscription.manual;
       if (early && some && sameTps(spec!.tps, subscription.partitions)) {
         adopted = early.wait;
-        firstStates = await early.states;
+        const states = await early.states;
+        firstStates = states ? { tps: order, states } : null;
       }
     } finally {
       if (early && early.wait !== adopted) early.wait.close();
@@ -150,6 +165,7 @@ export class PollLoop {
       this.#speculations.set(key, {
         tps: subscription.partitions,
         maxAttempts: session.maxAttempts,
+        autoCommit: session.autoCommit,
       });
     } else this.#speculations.delete(key);
     this.#waits.add(wait);
@@ -160,6 +176,7 @@ export class PollLoop {
       let recheck = wait.fresh;
       let live = start.live;
       let races = 0;
+      let full = false;
       for (let first = true; ; first = false) {
         wait.reset();
         if (!first) {
@@ -176,11 +193,19 @@ export class PollLoop {
           deadline,
           signal,
           firstStates,
+          full,
         );
         firstStates = null;
         if (attempt.records.length > 0 || this.#closing)
           return { session, records: attempt.records };
         if (signal?.aborted || Date.now() >= deadline) return { session, records: [] };
+        // It read only the partitions that seemed to offer enough, and they gave nothing
+        // (a compacted log, another session first): read every partition at once.
+        if (attempt.partial && !full) {
+          full = true;
+          continue;
+        }
+        full = false;
         // Another session took the records this attempt read (shared mode): more may be
         // there already, which no wake-up announces. Look again at once, a few times.
         if (attempt.raced && races < MAX_RACE_RETRIES) {
@@ -219,18 +244,29 @@ export class PollLoop {
     deadline: number,
     signal: AbortSignal | undefined,
     /** States read alongside the session for exactly these partitions (not ordered mode). */
-    preread: PartitionState[] | null,
+    preread: Preread | null,
+    /** Read every partition's state, not only until enough records are offered. */
+    full: boolean,
   ): Promise<{
     records: DeliveredRecord[];
     wakeAt: number | null;
     positions: Array<TopicPartition & { after: number }>;
     /** Some new offsets it read were claimed by another session first. */
     raced?: boolean;
+    /** Some partitions were not read (enough seemed offered by the others). */
+    partial?: boolean;
   }> {
     const { ledger, window, maxSpan } = this.#deps;
     const now = Date.now();
-    const owned = await this.#owned(session, subscription, live, options.maxRecords, preread);
-    if (owned.length === 0) return { records: [], wakeAt: null, positions: [] };
+    const { owned, partial } = await this.#owned(
+      session,
+      subscription,
+      live,
+      options.maxRecords,
+      preread,
+      full,
+    );
+    if (owned.length === 0) return { records: [], wakeAt: null, positions: [], partial };
     this.#buryDead(session, owned);
 
     // Start at a random partition so no partition starves under max_records.
@@ -331,6 +367,7 @@ export class PollLoop {
     return {
       records,
       raced,
+      partial,
       wakeAt: wakes.length > 0 ? Math.max(Date.now() + 10, Math.min(...wakes)) : null,
       positions: owned.map((o) => ({ ...o.tp, after: byTp.get(o.tp) ?? o.state.next ?? 0 })),
     };
@@ -354,50 +391,93 @@ export class PollLoop {
     );
   }
 
-  /** Partitions this attempt may read, with their state (one round trip, leases included). */
+  /**
+   * Partitions this attempt may read, with their state (one round trip, leases
+   * included). Shared mode and assignments read them in a random order only
+   * until they offer enough records for the poll (unless `full`).
+   */
   async #owned(
     session: SessionConfig,
     subscription: { manual: boolean; partitions: TopicPartition[] },
     live: number,
     maxDue: number,
-    preread: PartitionState[] | null,
-  ): Promise<Owned[]> {
+    preread: Preread | null,
+    full: boolean,
+  ): Promise<{ owned: Owned[]; partial: boolean }> {
     const { ledger, positions } = this.#deps;
     const tps = subscription.partitions;
-    if (tps.length === 0) return [];
+    if (tps.length === 0) return { owned: [], partial: false };
     const ordered = !subscription.manual && session.mode === 'ordered';
+    if (!ordered) {
+      const order =
+        preread && !full ? preread.tps : rotate(tps, Math.floor(Math.random() * tps.length));
+      const read = (): Promise<Array<PartitionState | null>> =>
+        ledger.scan(
+          session.group,
+          order,
+          Date.now(),
+          maxDue,
+          session.maxAttempts,
+          full ? null : this.#enough(order, maxDue, session.autoCommit),
+        );
+      let states = preread && !full ? preread.states : await read();
+      const uninitialised = order.filter((_, i) => states[i] && states[i]!.next === null);
+      if (uninitialised.length > 0) {
+        await positions.initialise(session, uninitialised);
+        states = await read();
+      }
+      const owned: Owned[] = [];
+      order.forEach((tp, i) => {
+        const state = states[i];
+        if (state) owned.push({ tp, lease: null, state });
+      });
+      return { owned, partial: owned.length < order.length };
+    }
     const read = async (): Promise<
-      [Array<{ tp: TopicPartition; epoch: number }> | null, PartitionState[]]
+      [Array<{ tp: TopicPartition; epoch: number }>, PartitionState[]]
     > => {
       const [leases, states] = await Promise.all([
-        ordered
-          ? ledger.leases(
-              session.group,
-              tps,
-              session.id,
-              session.leaseTimeoutMs,
-              Math.ceil(tps.length / Math.max(1, live)),
-            )
-          : null,
+        ledger.leases(
+          session.group,
+          tps,
+          session.id,
+          session.leaseTimeoutMs,
+          Math.ceil(tps.length / Math.max(1, live)),
+        ),
         ledger.states(session.group, tps, Date.now(), maxDue, session.maxAttempts),
       ]);
-      if (leases && leases.released > 0) await ledger.wake(session.group);
-      if (leases && leases.moved > 0) this.#deps.onLeaseMoves?.(leases.moved);
-      return [leases?.held ?? null, states];
+      if (leases.released > 0) await ledger.wake(session.group);
+      if (leases.moved > 0) this.#deps.onLeaseMoves?.(leases.moved);
+      return [leases.held, states];
     };
-    let [held, states] = preread && !ordered ? [null, preread] : await read();
+    let [held, states] = await read();
     const uninitialised = tps.filter((_, i) => states[i]!.next === null);
     if (uninitialised.length > 0) {
       await positions.initialise(session, uninitialised);
       [held, states] = await read();
     }
-    if (!held) return tps.map((tp, i) => ({ tp, lease: null, state: states[i]! }));
     const index = new Map(tps.map((tp, i) => [tp, i]));
-    return held.map((h) => ({
-      tp: h.tp,
-      lease: { owner: session.id, epoch: h.epoch },
-      state: states[index.get(h.tp)!]!,
-    }));
+    return {
+      owned: held.map((h) => ({
+        tp: h.tp,
+        lease: { owner: session.id, epoch: h.epoch },
+        state: states[index.get(h.tp)!]!,
+      })),
+      partial: false,
+    };
+  }
+
+  /** When a partition scan may stop: the records wanted, the window, the known high watermarks. */
+  #enough(
+    order: readonly TopicPartition[],
+    want: number,
+    autoCommit: boolean,
+  ): { want: number; window: number; highs: Array<number | undefined> } {
+    return {
+      want,
+      window: autoCommit ? 0 : this.#deps.window,
+      highs: order.map((tp) => this.#deps.tail.high(tp.topic, tp.partition, 1000)),
+    };
   }
 
   /** Dead records go to the dead-letter topic in the background: never in this poll's way. */

@@ -64,37 +64,83 @@ return ARGV[1]
  * Expired deliveries come back (retry now, or dead past maxAttempts); then reports
  * {next|false, unresolved, nextWake|-1, dead, due offsets..., '|', their attempts...}.
  */
-export const STATE = `${PRELUDE}
-local now, maxAttempts = tonumber(ARGV[1]), tonumber(ARGV[3])
-for _, o in ipairs(redis.call('ZRANGEBYSCORE', K[2], '-inf', now)) do
-  redis.call('ZREM', K[2], o)
-  if redis.call('HEXISTS', K[5], 'e:' .. o) == 0 then redis.call('HSET', K[5], 'e:' .. o, 'ack timeout') end
-  comeback(K, o, now, maxAttempts)
+const STATE_FN = `
+local function state(K)
+  local now, maxAttempts = tonumber(ARGV[1]), tonumber(ARGV[3])
+  -- Cheap reads first: the earliest deadline and retry say whether anything is due at all.
+  local first = redis.call('ZRANGE', K[2], 0, 0, 'WITHSCORES')
+  if first[2] and tonumber(first[2]) <= now then
+    for _, o in ipairs(redis.call('ZRANGEBYSCORE', K[2], '-inf', now)) do
+      redis.call('ZREM', K[2], o)
+      if redis.call('HEXISTS', K[5], 'e:' .. o) == 0 then redis.call('HSET', K[5], 'e:' .. o, 'ack timeout') end
+      comeback(K, o, now, maxAttempts)
+    end
+    first = redis.call('ZRANGE', K[2], 0, 0, 'WITHSCORES')
+  end
+  local wake = -1
+  if first[2] then wake = tonumber(first[2]) end
+  -- Every due retry is looked at (the window bounds them), so one that used all its
+  -- attempts (a lease takeover keeps attempts) turns dead whatever maxDue is.
+  local due, attempts, maxDue = {}, {}, tonumber(ARGV[2])
+  local later = redis.call('ZRANGE', K[3], 0, 0, 'WITHSCORES')
+  if later[2] and tonumber(later[2]) <= now then
+    for _, o in ipairs(redis.call('ZRANGEBYSCORE', K[3], '-inf', now)) do
+      local a = tonumber(redis.call('HGET', K[5], 'a:' .. o) or '0')
+      if a >= maxAttempts then
+        redis.call('ZREM', K[3], o)
+        redis.call('ZADD', K[4], 0, o)
+      elseif #due < maxDue then
+        table.insert(due, o)
+        table.insert(attempts, fmt(a))
+      end
+    end
+    later = redis.call('ZRANGEBYSCORE', K[3], '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  end
+  if later[2] and (wake < 0 or tonumber(later[2]) < wake) then wake = tonumber(later[2]) end
+  local inFlight, retrying, deadCount = redis.call('ZCARD', K[2]), redis.call('ZCARD', K[3]), redis.call('ZCARD', K[4])
+  local dead = 0
+  if deadCount > 0 then dead = redis.call('ZCOUNT', K[4], '-inf', now) end
+  local out = {redis.call('HGET', K[1], 'next') or false, inFlight + retrying + deadCount, fmt(wake), dead}
+  for _, o in ipairs(due) do table.insert(out, o) end
+  table.insert(out, '|')
+  for _, a in ipairs(attempts) do table.insert(out, a) end
+  return out, #due
 end
--- Every due retry is looked at (the window bounds them), so one that used all its
--- attempts (a lease takeover keeps attempts) turns dead whatever maxDue is.
-local due, attempts, maxDue = {}, {}, tonumber(ARGV[2])
-for _, o in ipairs(redis.call('ZRANGEBYSCORE', K[3], '-inf', now)) do
-  local a = tonumber(redis.call('HGET', K[5], 'a:' .. o) or '0')
-  if a >= maxAttempts then
-    redis.call('ZREM', K[3], o)
-    redis.call('ZADD', K[4], 0, o)
-  elseif #due < maxDue then
-    table.insert(due, o)
-    table.insert(attempts, fmt(a))
+`;
+
+/**
+ * KEYS: five per partition, partition after partition.
+ * ARGV: now, maxDue, maxAttempts, want, window, then each partition's high
+ * watermark as the gateway last saw it ('' = not known).
+ * One reply per partition, in KEYS order (see STATE_FN). want = 0 reads every
+ * partition; want > 0 stops once the partitions read offer that many records
+ * (due retries, plus offsets below the high watermark, within the window's
+ * room; window 0 = no window): the partitions after that get an empty reply, so
+ * a one-record poll reads one or two partitions, not all of them.
+ */
+export const STATES = `${PRELUDE}${STATE_FN}local replies, offered = {}, 0
+local want, window = tonumber(ARGV[4]), tonumber(ARGV[5])
+local p = 0
+for i = 1, #KEYS, 5 do
+  p = p + 1
+  if want > 0 and offered >= want then
+    table.insert(replies, {})
+  else
+    local out, dueCount = state({KEYS[i], KEYS[i + 1], KEYS[i + 2], KEYS[i + 3], KEYS[i + 4]})
+    table.insert(replies, out)
+    if want > 0 then
+      local fresh = want
+      local high = ARGV[5 + p]
+      if out[1] ~= false and high ~= nil and high ~= '' then
+        fresh = math.max(0, tonumber(high) - tonumber(out[1]))
+      end
+      local room = dueCount + fresh
+      if window > 0 then room = math.min(room, math.max(0, window - out[2])) end
+      offered = offered + room
+    end
   end
 end
-local wake = -1
-local first = redis.call('ZRANGE', K[2], 0, 0, 'WITHSCORES')
-if first[2] then wake = tonumber(first[2]) end
-local later = redis.call('ZRANGEBYSCORE', K[3], '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
-if later[2] and (wake < 0 or tonumber(later[2]) < wake) then wake = tonumber(later[2]) end
-local out = {redis.call('HGET', K[1], 'next') or false, unresolved(K), fmt(wake),
-  redis.call('ZCOUNT', K[4], '-inf', now)}
-for _, o in ipairs(due) do table.insert(out, o) end
-table.insert(out, '|')
-for _, a in ipairs(attempts) do table.insert(out, a) end
-return out
+return replies
 `;
 
 /**
