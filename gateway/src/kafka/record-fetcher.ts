@@ -55,6 +55,8 @@ export class RecordFetcher {
   readonly #cache: ByteBoundedCache<string, FetchedRecord>;
   /** Fetches in progress by their first offset, shared by concurrent reads. */
   readonly #reading = new Map<string, Promise<FetchedRecord[]>>();
+  /** Per partition: one past the highest offset a fetch returned (bounded like the cache's partitions). */
+  readonly #fetchedEnd = new Map<string, number>();
   #closed = false;
   #statsPump: NodeJS.Timeout | undefined;
 
@@ -312,6 +314,22 @@ export class RecordFetcher {
 
   #remember(record: FetchedRecord): void {
     this.#cache.add(cacheKey(record.topic, record.partition, record.offset), record);
+    const tp = tpKey(record.topic, record.partition);
+    const end = this.#fetchedEnd.get(tp);
+    if (end === undefined || record.offset >= end) {
+      if (end === undefined && this.#fetchedEnd.size >= MAX_FETCHED_ENDS) this.#fetchedEnd.clear();
+      this.#fetchedEnd.set(tp, record.offset + 1);
+    }
+  }
+
+  /**
+   * One past the highest offset a fetch of this process returned for the
+   * partition: every offset below it is a record Kafka returned (so a read
+   * from there returns at least one record) or a gap in the log (compaction,
+   * transaction markers, aborted records). Undefined before the first fetch.
+   */
+  fetchedEnd(topic: string, partition: number): number | undefined {
+    return this.#fetchedEnd.get(tpKey(topic, partition));
   }
 
   async close(): Promise<void> {
@@ -330,6 +348,9 @@ export class RecordFetcher {
 
 /** Records one consume() call takes while looking for a partition's records among its neighbours'. */
 const DRAIN_BATCH = 500;
+
+/** Partitions whose fetched end is remembered (all are forgotten past it: they are only a hint). */
+const MAX_FETCHED_ENDS = 100_000;
 
 /** Partitions one fetcher keeps assigned; each keeps prefetching, so this bounds memory too. */
 const MAX_ASSIGNED_PER_FETCHER = 32;

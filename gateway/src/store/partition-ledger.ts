@@ -48,6 +48,7 @@ import {
   SKIP,
   SNAPSHOT,
   STATES,
+  TAKE,
   UNCLAIM,
 } from './lua/ledger-scripts.js';
 import { RedisScripts, redisError } from './redis-scripts.js';
@@ -87,6 +88,15 @@ export interface ClaimResult {
   readonly fenced: boolean;
   readonly next: number;
   readonly claimed: ReadonlyArray<{ offset: number; attempt: number }>;
+}
+
+/** What a take read and claimed on one partition (null: not read). */
+export interface TakenPartition {
+  /** The state before this take claimed anything. */
+  readonly state: PartitionState;
+  readonly claimed: ReadonlyArray<{ offset: number; attempt: number }>;
+  /** Next offset never handed out, after the take. */
+  readonly next: number;
 }
 
 /** One delivery named by an ack, nack, extend or unclaim; attempt 0 accepts the current one. */
@@ -145,6 +155,7 @@ export interface LedgerSnapshot {
 const SCRIPTS = {
   init: INIT,
   states: STATES,
+  take: TAKE,
   claim: CLAIM,
   ack: ACK,
   nack: NACK,
@@ -285,6 +296,55 @@ export class PartitionLedger {
       }
     }
     return out;
+  }
+
+  /**
+   * A poll's read and claim in one script call (see TAKE): in the order given,
+   * until `want` records are taken, due retries and new offsets below each
+   * partition's `fetchedEnds` entry. `invalid` when the holder's session is
+   * gone or the group in native use (nothing taken).
+   */
+  async take(
+    group: string,
+    holder: string,
+    tps: readonly TopicPartition[],
+    options: {
+      readonly now: number;
+      readonly deadline: number;
+      readonly window: number;
+      readonly maxSpan: number;
+      readonly want: number;
+      readonly maxAttempts: number;
+      readonly fetchedEnds: ReadonlyArray<number | undefined>;
+    },
+  ): Promise<'invalid' | Array<TakenPartition | null>> {
+    const reply = (await this.#scripts.run(
+      'take',
+      [
+        consumerKeys.sessions(group),
+        consumerKeys.inUse(group),
+        ...tps.flatMap((tp) => keysOf(group, tp)),
+      ],
+      [
+        holder,
+        options.now,
+        options.deadline,
+        options.window,
+        options.maxSpan,
+        options.want,
+        options.maxAttempts,
+        ...tps.map((_, i) => options.fetchedEnds[i] ?? ''),
+      ],
+    )) as unknown[];
+    if (reply[0] === 'invalid') return 'invalid';
+    return (reply as unknown[][]).map((r) => {
+      if (r.length === 0) return null;
+      const [state, got, next] = r as [(string | number | null)[], string[], string];
+      const claimed: Array<{ offset: number; attempt: number }> = [];
+      for (let i = 0; i < got.length; i += 2)
+        claimed.push({ offset: Number(got[i]), attempt: Number(got[i + 1]) });
+      return { state: parseState(state), claimed, next: Number(next) };
+    });
   }
 
   /** Claims due retries and fetched new offsets, within the window and span. */

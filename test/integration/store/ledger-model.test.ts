@@ -110,6 +110,17 @@ type Step =
       /** Shared mode: read states only until enough is offered, from this partition on (null: all). */
       scan: number | null;
     }
+  | {
+      op: 'take';
+      holder: number;
+      gw: number;
+      n: number;
+      short: boolean;
+      start: number;
+      /** Per partition, the fetched end the gateway passes (null: none yet). */
+      ends: Array<number | null>;
+      gone: boolean;
+    }
   | { op: 'ack'; holder: number; gw: number; pick: number[]; stale: boolean; foreign: boolean }
   | { op: 'nack'; holder: number; gw: number; pick: number[]; later: boolean }
   | { op: 'extend'; holder: number; gw: number; pick: number[] }
@@ -129,6 +140,19 @@ const gw = fc.nat(GATEWAYS - 1);
 const pick = fc.array(fc.nat(20), { maxLength: 4 });
 const part = fc.nat(1);
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      op: fc.constant('take' as const),
+      holder,
+      gw,
+      n: fc.integer({ min: 1, max: 5 }),
+      short: fc.boolean(),
+      start: part,
+      ends: fc.array(fc.option(fc.nat(END), { nil: null }), { minLength: 2, maxLength: 2 }),
+      gone: fc.boolean(),
+    }),
+  },
   {
     weight: 6,
     arbitrary: fc.record({
@@ -554,6 +578,95 @@ describe('partition ledger, model-based (real redis-server and Kafka)', () => {
             await execute(a);
             await execute(b);
           } else await execute(await prepare(h, step.gw, step.n, step.short, step.scan));
+          break;
+        }
+        case 'take': {
+          // A poll's read and claim in one call (shared mode, a session that polled before).
+          if (mode !== 'shared') break;
+          await ensureInit(step.gw);
+          const h = HOLDERS[step.holder]!;
+          const sessionsKey = consumerKeys.sessions(group);
+          if (step.gone) await redis[step.gw]!.hdel(sessionsKey, h);
+          else await redis[step.gw]!.hset(sessionsKey, h, JSON.stringify(session(h)));
+          const order = [step.start, 1 - step.start];
+          const ends = order.map((i) => step.ends[i] ?? undefined);
+          const now = Date.now();
+          const deadline = step.short ? now - 1 : now + FAR;
+          const result = await ledgers[step.gw]!.take(
+            group,
+            h,
+            order.map((i) => tps[i]!),
+            {
+              now,
+              deadline,
+              window: WINDOW,
+              maxSpan: SPAN,
+              want: step.n,
+              maxAttempts: MAX_ATTEMPTS,
+              fetchedEnds: ends,
+            },
+          );
+          if (step.gone) {
+            expect(result, `${where}: no session, nothing taken`).toBe('invalid');
+            break;
+          }
+          if (result === 'invalid') throw new Error(`${where}: take refused a live session`);
+          let taken = 0;
+          order.forEach((i, k) => {
+            const r = result[k]!;
+            const m = models[i]!;
+            if (taken >= step.n) {
+              expect(r, `${where}: partition ${i} not read once enough was taken`).toBeNull();
+              return;
+            }
+            expect(r, `${where}: partition ${i} read`).not.toBeNull();
+            m.expire(now);
+            const due = [...m.entries]
+              .filter(([, e]) => e.kind === 'retry' && e.dueAt <= now)
+              .map(([o]) => o);
+            const retries = r.claimed.filter((c) => c.offset < m.next);
+            expect(retries.length, `${where}: due retries taken`).toBe(
+              Math.min(step.n - taken, due.length),
+            );
+            for (const c of retries) {
+              expect(due, `${where}: ${c.offset} was due`).toContain(c.offset);
+              expect(c.attempt).toBe(m.attemptsOf(c.offset) + 1);
+              m.entries.set(c.offset, {
+                kind: 'inflight',
+                holder: h,
+                attempt: c.attempt,
+                deadline,
+              });
+            }
+            taken += retries.length;
+            // New offsets: contiguous from next, below the fetched end, within window and span.
+            const low = m.lowest();
+            let room = WINDOW - m.unresolved().length;
+            const expected: number[] = [];
+            const end = ends[k];
+            if (end !== undefined) {
+              for (let o = m.next; o < end; o += 1) {
+                if (taken + expected.length >= step.n || room <= 0 || o - low >= SPAN) break;
+                expected.push(o);
+                room -= 1;
+              }
+            }
+            const fresh = r.claimed.filter((c) => c.offset >= m.next);
+            expect(
+              fresh.map((c) => c.offset),
+              `${where}: new offsets taken on ${i}`,
+            ).toEqual(expected);
+            for (const c of fresh) {
+              expect(m.durable.has(c.offset), `acked offset ${c.offset} delivered again`).toBe(
+                false,
+              );
+              expect(c.attempt).toBe(1);
+              m.entries.set(c.offset, { kind: 'inflight', holder: h, attempt: 1, deadline });
+            }
+            m.next += expected.length;
+            taken += expected.length;
+            expect(r.next, `${where}: next after the take`).toBe(m.next);
+          });
           break;
         }
         case 'ack': {

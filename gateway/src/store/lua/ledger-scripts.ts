@@ -60,13 +60,12 @@ return ARGV[1]
 `;
 
 /**
- * ARGV: now, maxDue, maxAttempts.
+ * state(K, now, maxDue, maxAttempts) of one partition's five keys.
  * Expired deliveries come back (retry now, or dead past maxAttempts); then reports
  * {next|false, unresolved, nextWake|-1, dead, due offsets..., '|', their attempts...}.
  */
 const STATE_FN = `
-local function state(K)
-  local now, maxAttempts = tonumber(ARGV[1]), tonumber(ARGV[3])
+local function state(K, now, maxDue, maxAttempts)
   -- Cheap reads first: the earliest deadline and retry say whether anything is due at all.
   local first = redis.call('ZRANGE', K[2], 0, 0, 'WITHSCORES')
   if first[2] and tonumber(first[2]) <= now then
@@ -81,7 +80,7 @@ local function state(K)
   if first[2] then wake = tonumber(first[2]) end
   -- Every due retry is looked at (the window bounds them), so one that used all its
   -- attempts (a lease takeover keeps attempts) turns dead whatever maxDue is.
-  local due, attempts, maxDue = {}, {}, tonumber(ARGV[2])
+  local due, attempts = {}, {}
   local later = redis.call('ZRANGE', K[3], 0, 0, 'WITHSCORES')
   if later[2] and tonumber(later[2]) <= now then
     for _, o in ipairs(redis.call('ZRANGEBYSCORE', K[3], '-inf', now)) do
@@ -126,7 +125,8 @@ for i = 1, #KEYS, 5 do
   if want > 0 and offered >= want then
     table.insert(replies, {})
   else
-    local out, dueCount = state({KEYS[i], KEYS[i + 1], KEYS[i + 2], KEYS[i + 3], KEYS[i + 4]})
+    local out, dueCount = state({KEYS[i], KEYS[i + 1], KEYS[i + 2], KEYS[i + 3], KEYS[i + 4]},
+      tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
     table.insert(replies, out)
     if want > 0 then
       local fresh = want
@@ -138,6 +138,70 @@ for i = 1, #KEYS, 5 do
       if window > 0 then room = math.min(room, math.max(0, window - out[2])) end
       offered = offered + room
     end
+  end
+end
+return replies
+`;
+
+/**
+ * KEYS: the group's sessions hash and in-use key, then five per partition.
+ * ARGV: holder, now, deadline, window, maxSpan, want, maxAttempts, then each
+ * partition's fetched end (offsets below it were returned by a fetch of this
+ * instance or are gaps of the log; '' = none).
+ * A poll's read and claim in one call, for a session that polled here before
+ * (shared mode, assignments; never auto-commit): only while the holder's
+ * session exists and the group is not in native use ({'invalid'} otherwise,
+ * nothing claimed). Partition after partition, in KEYS order, until `want`
+ * records are taken: the state as STATES reads it, then due retries, then new
+ * offsets from next below the fetched end, within the window and the span (as
+ * CLAIM). Returns one reply per partition: {} when not read, else {state,
+ * {offset, attempt, ...} taken, next after}.
+ */
+export const TAKE = `${PRELUDE}${STATE_FN}
+local holder, now, deadline = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+if redis.call('HEXISTS', KEYS[1], holder) == 0 or redis.call('EXISTS', KEYS[2]) == 1 then
+  return {'invalid'}
+end
+local window, span, want, maxAttempts = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local replies, taken, p = {}, 0, 0
+for i = 3, #KEYS, 5 do
+  p = p + 1
+  if taken >= want then
+    table.insert(replies, {})
+  else
+    local k = {KEYS[i], KEYS[i + 1], KEYS[i + 2], KEYS[i + 3], KEYS[i + 4]}
+    local out, dueCount = state(k, now, want - taken, maxAttempts)
+    local got = {}
+    local function deliver(o)
+      local a = tonumber(redis.call('HGET', k[5], 'a:' .. o) or '0') + 1
+      redis.call('ZADD', k[2], deadline, o)
+      redis.call('HSET', k[5], 'a:' .. o, a, 'h:' .. o, holder)
+      table.insert(got, o)
+      table.insert(got, fmt(a))
+      taken = taken + 1
+    end
+    for d = 1, dueCount do
+      if taken >= want then break end
+      redis.call('ZREM', k[3], out[4 + d])
+      deliver(out[4 + d])
+    end
+    local cur = out[1]
+    local fetched = ARGV[7 + p]
+    if cur ~= false and fetched ~= nil and fetched ~= '' and taken < want then
+      local room, low = window - unresolved(k), lowest(k)
+      local last = nil
+      for o = tonumber(cur), tonumber(fetched) - 1 do
+        if taken >= want or room <= 0 or o - low >= span then break end
+        deliver(fmt(o))
+        room = room - 1
+        last = o
+      end
+      if last then
+        cur = fmt(last + 1)
+        redis.call('HSET', k[1], 'next', cur)
+      end
+    end
+    table.insert(replies, {out, got, cur or '-1'})
   end
 end
 return replies
