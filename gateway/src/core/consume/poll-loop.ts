@@ -7,6 +7,7 @@ import type {
   ClaimRequest,
   PartitionLedger,
   PartitionState,
+  TakenPartition,
   TopicPartition,
 } from '../../store/partition-ledger.js';
 import type { SessionConfig, SessionStore } from '../../store/session-store.js';
@@ -45,6 +46,15 @@ export interface PollLoopDeps {
   readonly onReturned?: (count: number) => void;
 }
 
+/** Polls asking for at most this many records take them in their first round trip. */
+const TAKE_MAX_RECORDS = 100;
+
+/** What a poll's first read took, per partition in the order read. */
+interface Taken {
+  readonly tps: readonly TopicPartition[];
+  readonly taken: ReadonlyArray<TakenPartition | null>;
+}
+
 /** Partition states read before the attempt, in the order they were read. */
 interface Preread {
   readonly tps: readonly TopicPartition[];
@@ -75,7 +85,12 @@ export class PollLoop {
   /** Per session (shared mode or assigned): the partitions its last poll read. */
   readonly #speculations = new Map<
     string,
-    { readonly tps: TopicPartition[]; readonly maxAttempts: number; readonly autoCommit: boolean }
+    {
+      readonly tps: TopicPartition[];
+      readonly maxAttempts: number;
+      readonly autoCommit: boolean;
+      readonly ackTimeoutMs: number;
+    }
   >();
   #closing = false;
 
@@ -94,9 +109,12 @@ export class PollLoop {
     signal?: AbortSignal,
     check?: (session: SessionConfig) => void,
   ): Promise<{ session: SessionConfig; records: DeliveredRecord[] }> {
-    const { sessions, sessionService, guard, ledger } = this.#deps;
-    // Shared mode and manual assignment: the partitions' states are read alongside the session
-    // (one round trip, not two) when this process knows which partitions it last read; the
+    const { sessions, sessionService, guard } = this.#deps;
+    // Shared mode and manual assignment: when this process knows which partitions the
+    // session read last, the first read goes out alongside the session's (one round trip, not
+    // two): a small poll takes its records right there (TAKE: read and claim in one script,
+    // only for a live session; given back if the session turns out not to be the caller's
+    // or its subscription changed), a larger or auto-committing one reads the states. The
     // wait listens before that read, as it does before every attempt's.
     const key = `${group}\u0000${id}`;
     const spec = this.#speculations.get(key);
@@ -104,20 +122,12 @@ export class PollLoop {
     const early = spec
       ? {
           wait: new PollWait(this.#deps.wake, this.#deps.tail, group, spec.tps, 'some'),
-          states: ledger
-            .scan(
-              group,
-              order,
-              Date.now(),
-              options.maxRecords,
-              spec.maxAttempts,
-              this.#enough(order, options.maxRecords, spec.autoCommit),
-            )
-            .catch(() => null),
+          read: this.#firstRead(group, id, order, spec, options).catch(() => null),
         }
       : undefined;
     let adopted: PollWait | undefined;
     let firstStates: Preread | null = null;
+    let firstTaken: Taken | null = null;
     let start;
     let session;
     let subscription;
@@ -140,11 +150,24 @@ export class PollLoop {
       some = session.mode === 'shared' || subscription.manual;
       if (early && some && sameTps(spec!.tps, subscription.partitions)) {
         adopted = early.wait;
-        const states = await early.states;
-        firstStates = states ? { tps: order, states } : null;
+        const read = await early.read;
+        if (read && read !== 'invalid') {
+          if ('states' in read) firstStates = read;
+          else if (read.taken.some((t) => t && t.claimed.length > 0)) firstTaken = read;
+          else firstStates = { tps: order, states: read.taken.map((t) => t?.state ?? null) };
+        }
       }
     } finally {
-      if (early && early.wait !== adopted) early.wait.close();
+      if (early && early.wait !== adopted) {
+        early.wait.close();
+        // Records taken for a poll that does not go on (not the caller's, a changed
+        // subscription, a refusal): back at once, attempt not spent.
+        void early.read.then((read) =>
+          read && read !== 'invalid' && 'taken' in read
+            ? this.#giveBack(group, id, read)
+            : undefined,
+        );
+      }
     }
     const timeoutMs = Math.min(
       options.timeoutMs ?? session.requestTimeoutMs,
@@ -166,6 +189,7 @@ export class PollLoop {
         tps: subscription.partitions,
         maxAttempts: session.maxAttempts,
         autoCommit: session.autoCommit,
+        ackTimeoutMs: session.ackTimeoutMs,
       });
     } else this.#speculations.delete(key);
     this.#waits.add(wait);
@@ -177,6 +201,12 @@ export class PollLoop {
       let live = start.live;
       let races = 0;
       let full = false;
+      if (firstTaken) {
+        const records = await this.#deliverTaken(session, firstTaken, options, deadline, signal);
+        if (records.length > 0 || this.#closing) return { session, records };
+        if (signal?.aborted || Date.now() >= deadline) return { session, records: [] };
+        full = true; // what it took was not there after all: read every partition next
+      }
       for (let first = true; ; first = false) {
         wait.reset();
         if (!first) {
@@ -223,6 +253,136 @@ export class PollLoop {
     } finally {
       wait.close();
       this.#waits.delete(wait);
+    }
+  }
+
+  /** The first read of a poll sent alongside the session's: a take, or the states (see poll()). */
+  async #firstRead(
+    group: string,
+    id: string,
+    order: readonly TopicPartition[],
+    spec: {
+      readonly maxAttempts: number;
+      readonly autoCommit: boolean;
+      readonly ackTimeoutMs: number;
+    },
+    options: PollOptions,
+  ): Promise<Preread | Taken | 'invalid'> {
+    const { ledger, fetcher, window, maxSpan } = this.#deps;
+    const now = Date.now();
+    if (spec.autoCommit || options.maxRecords > TAKE_MAX_RECORDS) {
+      const enough = this.#enough(order, options.maxRecords, spec.autoCommit);
+      const states = await ledger.scan(
+        group,
+        order,
+        now,
+        options.maxRecords,
+        spec.maxAttempts,
+        enough,
+      );
+      return { tps: order, states };
+    }
+    const taken = await ledger.take(group, id, order, {
+      now,
+      deadline: now + spec.ackTimeoutMs,
+      window,
+      maxSpan,
+      want: options.maxRecords,
+      maxAttempts: spec.maxAttempts,
+      fetchedEnds: order.map((tp) => fetcher.fetchedEnd(tp.topic, tp.partition)),
+    });
+    return taken === 'invalid' ? 'invalid' : { tps: order, taken };
+  }
+
+  /**
+   * The records a take claimed, with their payloads (cache, else Kafka). An
+   * offset the log lacks below a record Kafka returned is a gap (compaction,
+   * transaction markers, aborted records): resolved as skipped, as a claim
+   * after a fetch would have passed over it. What the poll cannot hand out (not
+   * read in time, past max_bytes, the client left) goes back, attempt not spent.
+   */
+  async #deliverTaken(
+    session: SessionConfig,
+    taken: Taken,
+    options: PollOptions,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<DeliveredRecord[]> {
+    const { fetcher, ledger } = this.#deps;
+    const records: DeliveredRecord[] = [];
+    const delivered: Array<{
+      tp: TopicPartition;
+      refs: Array<{ offset: number; attempt: number }>;
+    }> = [];
+    const back: Array<{ tp: TopicPartition; refs: Array<{ offset: number; attempt: number }> }> =
+      [];
+    let bytes = options.maxBytes;
+    for (let i = 0; i < taken.tps.length; i += 1) {
+      const t = taken.taken[i];
+      if (!t || t.claimed.length === 0) continue;
+      const tp = taken.tps[i]!;
+      const from = t.state.next ?? 0;
+      const retries = t.claimed.filter((c) => c.offset < from).map((c) => c.offset);
+      const fresh = t.claimed.filter((c) => c.offset >= from).map((c) => c.offset);
+      const payloads =
+        retries.length > 0
+          ? await this.#retryPayloads(session.group, tp, retries)
+          : new Map<number, FetchedRecord>();
+      if (fresh.length > 0) {
+        const first = fresh[0]!;
+        const last = fresh[fresh.length - 1]!;
+        const waitMs = Math.max(1, Math.min(FETCH_WAIT_MS, deadline - Date.now()));
+        const read = await fetcher.read(tp.topic, tp.partition, first, last - first + 1, waitMs);
+        let seen = -1;
+        for (const r of read) {
+          if (r.offset <= last) payloads.set(r.offset, r);
+          seen = Math.max(seen, r.offset);
+        }
+        const gaps = fresh.filter((o) => o < seen && !payloads.has(o));
+        if (gaps.length > 0) await ledger.skip(session.group, tp, gaps, 'not in the log');
+      }
+      const out = { tp, refs: [] as Array<{ offset: number; attempt: number }> };
+      const keep = { tp, refs: [] as Array<{ offset: number; attempt: number }> };
+      for (const c of t.claimed) {
+        const record = payloads.get(c.offset);
+        if (record && (bytes > 0 || records.length === 0)) {
+          records.push({ record, attempt: c.attempt });
+          keep.refs.push(c);
+          bytes -= record.size;
+        } else out.refs.push(c); // a gap or a gone record is resolved already: not held, ignored
+      }
+      if (keep.refs.length > 0) delivered.push(keep);
+      if (out.refs.length > 0) back.push(out);
+    }
+    if (signal?.aborted) back.push(...delivered.splice(0));
+    if (back.length > 0) await this.release(session, back);
+    if (signal?.aborted) return [];
+    if (delivered.length > 0) this.#deps.sessions.markActive(session.group);
+    for (const d of delivered)
+      this.#deps.onDelivered?.(
+        d.tp.topic,
+        d.refs.map((r) => r.attempt),
+      );
+    return records;
+  }
+
+  /** Gives back everything a take claimed (its poll did not go on). */
+  async #giveBack(group: string, id: string, taken: Taken): Promise<void> {
+    const claimed = taken.tps
+      .map((tp, i) => ({ tp, refs: [...(taken.taken[i]?.claimed ?? [])] }))
+      .filter((c) => c.refs.length > 0);
+    if (claimed.length === 0) return;
+    try {
+      const n = await this.#deps.ledger.unclaim(group, id, claimed);
+      if (n > 0) this.#deps.onReturned?.(n);
+      await this.#deps.ledger.wakePartitions(
+        group,
+        claimed.map((c) => ({ tp: c.tp, count: c.refs.length })),
+        0,
+      );
+    } catch (err) {
+      // They come back at their ack deadline instead.
+      this.#deps.logger.warn({ err, group }, 'giving back records a refused poll took failed');
     }
   }
 
