@@ -1,3 +1,4 @@
+import { currentPrincipal } from '../../auth/request-context.js';
 import { ownedByCaller } from '../session-service.js';
 import { GatewayError } from '../../errors.js';
 import type { KafkaMetadataClient } from '../../kafka/metadata-client.js';
@@ -116,7 +117,8 @@ export class PollLoop {
     // only for a live session; given back if the session turns out not to be the caller's
     // or its subscription changed), a larger or auto-committing one reads the states. The
     // wait listens before that read, as it does before every attempt's.
-    const key = `${group}\u0000${id}`;
+    // Per caller too: another principal naming this session never makes it take anything.
+    const key = `${group}\u0000${id}\u0000${currentPrincipal().name}`;
     const spec = this.#speculations.get(key);
     const order = spec ? rotate(spec.tps, Math.floor(Math.random() * spec.tps.length)) : [];
     const early = spec
