@@ -244,19 +244,26 @@ export class RecordFetcher {
     try {
       await slot.connection.ensure(5000);
       await this.#position(slot, topic, partition, offset);
-      slot.consumer.setDefaultConsumeTimeout(Math.max(1, waitMs));
       const records: FetchedRecord[] = [];
       // Other assigned partitions' prefetched records come first in librdkafka's queue: take
       // them in large batches (they go to the cache for their readers) until this partition's
       // arrive or the wait is over, so a small read is never starved by a busy neighbour.
+      // consume(n) waits up to its timeout for each of the n records, so a partition receiving a
+      // steady trickle kept one read for n of them (500 records at 170/s: 3 s, far past the
+      // poll's timeout): only the first record is waited for, the rest is what is queued now.
       const batch = Math.max(maxRecords, DRAIN_BATCH);
       const until = Date.now() + Math.max(1, waitMs);
-      for (;;) {
-        const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>
-          slot.consumer.consume(batch, (err, got) =>
+      const consume = (n: number, timeoutMs: number): Promise<Kafka.Message[]> => {
+        slot.consumer.setDefaultConsumeTimeout(timeoutMs);
+        return new Promise<Kafka.Message[]>((resolve, reject) =>
+          slot.consumer.consume(n, (err, got) =>
             err ? reject(translateKafkaError(err, 'fetch records')) : resolve(got),
           ),
         );
+      };
+      for (;;) {
+        const head = await consume(1, Math.max(1, until - Date.now()));
+        const messages = head.length > 0 ? [...head, ...(await consume(batch - 1, 1))] : head;
         for (const m of messages) {
           const record = toRecord(m);
           this.#remember(record);
@@ -265,7 +272,7 @@ export class RecordFetcher {
           if (m.topic === topic && m.partition === partition && m.offset >= offset)
             records.push(record);
         }
-        if (records.length > 0 || messages.length < batch || Date.now() >= until) break;
+        if (records.length > 0 || head.length === 0 || Date.now() >= until) break;
       }
       return records.slice(0, maxRecords);
     } catch (err) {

@@ -438,26 +438,42 @@ export class PollLoop {
     const claims: ClaimRequest[] = [];
     const payloads = new Map<string, FetchedRecord>();
     const ackDeadline = now + session.ackTimeoutMs;
-    for (const { tp, lease, state } of order) {
-      if (budget <= 0 || bytes <= 0 || state.next === null) continue;
+    // Every partition's payloads are read at once (a partition new to the fetchers can take a
+    // few hundred ms: one after the other, six of them made a poll overrun its timeout), then
+    // the poll takes from them in order within its budget; what it does not take stays cached.
+    const reads = await Promise.all(
+      order.map(async ({ tp, state }) => {
+        if (state.next === null) return null;
+        const room = session.autoCommit
+          ? options.maxRecords
+          : Math.min(options.maxRecords, window - state.unresolved);
+        if (room <= 0) return null;
+        const retries = state.due.slice(0, room).map((d) => d.offset);
+        const retryRead =
+          retries.length > 0
+            ? await this.#retryPayloads(session.group, tp, retries)
+            : new Map<number, FetchedRecord>();
+        const left = room - retries.filter((o) => retryRead.has(o)).length;
+        const fresh = left > 0 ? await this.#fresh(tp, state.next, left, deadline) : [];
+        return { retries, retryRead, fresh };
+      }),
+    );
+    for (const [i, { tp, lease, state }] of order.entries()) {
+      const read = reads[i];
+      if (!read || budget <= 0 || bytes <= 0 || state.next === null) continue;
       const room = session.autoCommit ? budget : Math.min(budget, window - state.unresolved);
-      const retries = state.due.slice(0, Math.max(0, room)).map((d) => d.offset);
       const retryOffsets: number[] = [];
-      if (retries.length > 0) {
-        const read = await this.#retryPayloads(session.group, tp, retries);
-        for (const offset of retries) {
-          const r = read.get(offset);
-          if (!r || bytes <= 0) continue;
-          retryOffsets.push(offset);
-          payloads.set(key(tp, offset), r);
-          bytes -= r.size;
-        }
+      for (const offset of read.retries.slice(0, Math.max(0, room))) {
+        const r = read.retryRead.get(offset);
+        if (!r || bytes <= 0) continue;
+        retryOffsets.push(offset);
+        payloads.set(key(tp, offset), r);
+        bytes -= r.size;
       }
       const left = room - retryOffsets.length;
-      const fresh = left > 0 && bytes > 0 ? await this.#fresh(tp, state.next, left, deadline) : [];
       const newOffsets: number[] = [];
-      for (const r of fresh) {
-        if (bytes <= 0 && newOffsets.length > 0) break;
+      for (const r of left > 0 && bytes > 0 ? read.fresh : []) {
+        if (newOffsets.length >= left || (bytes <= 0 && newOffsets.length > 0)) break;
         newOffsets.push(r.offset);
         payloads.set(key(tp, r.offset), r);
         bytes -= r.size;
