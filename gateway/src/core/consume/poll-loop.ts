@@ -319,42 +319,49 @@ export class PollLoop {
     const back: Array<{ tp: TopicPartition; refs: Array<{ offset: number; attempt: number }> }> =
       [];
     let bytes = options.maxBytes;
-    for (let i = 0; i < taken.tps.length; i += 1) {
-      const t = taken.taken[i];
-      if (!t || t.claimed.length === 0) continue;
-      const tp = taken.tps[i]!;
-      const from = t.state.next ?? 0;
-      const retries = t.claimed.filter((c) => c.offset < from).map((c) => c.offset);
-      const fresh = t.claimed.filter((c) => c.offset >= from).map((c) => c.offset);
-      const payloads =
-        retries.length > 0
-          ? await this.#retryPayloads(session.group, tp, retries)
-          : new Map<number, FetchedRecord>();
-      if (fresh.length > 0) {
-        const first = fresh[0]!;
-        const last = fresh[fresh.length - 1]!;
-        const waitMs = Math.max(1, Math.min(FETCH_WAIT_MS, deadline - Date.now()));
-        const read = await fetcher.read(tp.topic, tp.partition, first, last - first + 1, waitMs);
-        let seen = -1;
-        for (const r of read) {
-          if (r.offset <= last) payloads.set(r.offset, r);
-          seen = Math.max(seen, r.offset);
+    try {
+      for (let i = 0; i < taken.tps.length; i += 1) {
+        const t = taken.taken[i];
+        if (!t || t.claimed.length === 0) continue;
+        const tp = taken.tps[i]!;
+        const from = t.state.next ?? 0;
+        const retries = t.claimed.filter((c) => c.offset < from).map((c) => c.offset);
+        const fresh = t.claimed.filter((c) => c.offset >= from).map((c) => c.offset);
+        const payloads =
+          retries.length > 0
+            ? await this.#retryPayloads(session.group, tp, retries)
+            : new Map<number, FetchedRecord>();
+        if (fresh.length > 0) {
+          const first = fresh[0]!;
+          const last = fresh[fresh.length - 1]!;
+          const waitMs = Math.max(1, Math.min(FETCH_WAIT_MS, deadline - Date.now()));
+          const read = await fetcher.read(tp.topic, tp.partition, first, last - first + 1, waitMs);
+          let seen = -1;
+          for (const r of read) {
+            if (r.offset <= last) payloads.set(r.offset, r);
+            seen = Math.max(seen, r.offset);
+          }
+          const gaps = fresh.filter((o) => o < seen && !payloads.has(o));
+          if (gaps.length > 0) await ledger.skip(session.group, tp, gaps, 'not in the log');
         }
-        const gaps = fresh.filter((o) => o < seen && !payloads.has(o));
-        if (gaps.length > 0) await ledger.skip(session.group, tp, gaps, 'not in the log');
+        const out = { tp, refs: [] as Array<{ offset: number; attempt: number }> };
+        const keep = { tp, refs: [] as Array<{ offset: number; attempt: number }> };
+        for (const c of t.claimed) {
+          const record = payloads.get(c.offset);
+          if (record && (bytes > 0 || records.length === 0)) {
+            records.push({ record, attempt: c.attempt });
+            keep.refs.push(c);
+            bytes -= record.size;
+          } else out.refs.push(c); // a gap or a gone record is resolved already: not held, ignored
+        }
+        if (keep.refs.length > 0) delivered.push(keep);
+        if (out.refs.length > 0) back.push(out);
       }
-      const out = { tp, refs: [] as Array<{ offset: number; attempt: number }> };
-      const keep = { tp, refs: [] as Array<{ offset: number; attempt: number }> };
-      for (const c of t.claimed) {
-        const record = payloads.get(c.offset);
-        if (record && (bytes > 0 || records.length === 0)) {
-          records.push({ record, attempt: c.attempt });
-          keep.refs.push(c);
-          bytes -= record.size;
-        } else out.refs.push(c); // a gap or a gone record is resolved already: not held, ignored
-      }
-      if (keep.refs.length > 0) delivered.push(keep);
-      if (out.refs.length > 0) back.push(out);
+    } catch (err) {
+      // Kafka or Redis failed before anything was handed out: all of it back, attempt not
+      // spent (a failing fetch must not use up attempts and dead-letter records).
+      await this.#giveBack(session.group, session.id, taken);
+      throw err;
     }
     if (signal?.aborted) back.push(...delivered.splice(0));
     if (back.length > 0) await this.release(session, back);
