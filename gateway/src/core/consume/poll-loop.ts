@@ -422,7 +422,7 @@ export class PollLoop {
     positions: Array<TopicPartition & { after: number }>;
     /** Some new offsets it read were claimed by another session first. */
     raced?: boolean;
-    /** Some partitions were not read (enough seemed offered by the others). */
+    /** Some partitions' states or payloads were not read (enough seemed offered by the others). */
     partial?: boolean;
   }> {
     const { ledger, window, maxSpan } = this.#deps;
@@ -445,16 +445,33 @@ export class PollLoop {
     const claims: ClaimRequest[] = [];
     const payloads = new Map<string, FetchedRecord>();
     const ackDeadline = now + session.ackTimeoutMs;
-    // Every partition's payloads are read at once (a partition new to the fetchers can take a
-    // few hundred ms: one after the other, six of them made a poll overrun its timeout), then
-    // the poll takes from them in order within its budget; what it does not take stays cached.
+    // Payloads are read in parallel (one partition after the other, six new to the fetchers made
+    // a poll overrun its timeout), from as many partitions as seem to offer the poll's records
+    // (the same rule as the state scan; every one when `full`); then the poll takes from them in
+    // order within its budget, and what it does not take stays cached.
+    let offered = 0;
+    let unread = false;
+    const rooms = order.map(({ tp, state }) => {
+      if (state.next === null) return 0;
+      const room = session.autoCommit
+        ? options.maxRecords
+        : Math.min(options.maxRecords, window - state.unresolved);
+      if (room <= 0) return 0;
+      if (!full && offered >= options.maxRecords) {
+        unread = true;
+        return 0;
+      }
+      const high = this.#deps.tail.high(tp.topic, tp.partition, 1000);
+      offered += Math.min(
+        room,
+        state.due.length + (high === undefined ? room : Math.max(0, high - state.next)),
+      );
+      return room;
+    });
     const reads = await Promise.all(
-      order.map(async ({ tp, state }) => {
-        if (state.next === null) return null;
-        const room = session.autoCommit
-          ? options.maxRecords
-          : Math.min(options.maxRecords, window - state.unresolved);
-        if (room <= 0) return null;
+      order.map(async ({ tp, state }, i) => {
+        const room = rooms[i]!;
+        if (room <= 0 || state.next === null) return null;
         const retries = state.due.slice(0, room).map((d) => d.offset);
         const retryRead =
           retries.length > 0
@@ -552,7 +569,8 @@ export class PollLoop {
     return {
       records,
       raced,
-      partial,
+      // Nothing from the partitions read while others were left unread: the next attempt reads all.
+      partial: partial || (unread && records.length === 0),
       wakeAt: wakes.length > 0 ? Math.max(Date.now() + 10, Math.min(...wakes)) : null,
       positions: owned.map((o) => ({ ...o.tp, after: byTp.get(o.tp) ?? o.state.next ?? 0 })),
     };
