@@ -48,8 +48,9 @@ export class ConsumeService {
   /**
    * An ack folded into the next poll (one round trip for the record-at-a-time
    * loop): the acks and the poll's reads go to Redis together (the acks run
-   * first), and the poll runs while the acks' Kafka commit does. The answer waits for both: as with `POST …/acks`, a client that has
-   * the answer has its acks committed. When the commit fails, the records the
+   * first), and the poll runs while the acks' Kafka commit does. The answer
+   * waits for both: as with `POST …/acks`, a client that has the answer has
+   * its acks committed. When the commit fails, the records the
    * poll claimed go back unspent and the commit's error is the answer.
    */
   async pollAfterAcks(

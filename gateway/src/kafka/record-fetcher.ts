@@ -55,7 +55,7 @@ export class RecordFetcher {
   readonly #cache: ByteBoundedCache<string, FetchedRecord>;
   /** Fetches in progress by their first offset, shared by concurrent reads. */
   readonly #reading = new Map<string, Promise<FetchedRecord[]>>();
-  /** Per partition: one past the highest offset a fetch returned (bounded like the cache's partitions). */
+  /** Per partition: one past the highest offset a fetch returned (at most MAX_FETCHED_ENDS). */
   readonly #fetchedEnd = new Map<string, number>();
   #closed = false;
   #statsPump: NodeJS.Timeout | undefined;

@@ -30,6 +30,24 @@ async function abortedOn(producer: Kafka.Producer, topic: string, partition: num
   await done((ok, fail) => producer.abortTransaction(10_000, (err) => (err ? fail(err) : ok())));
 }
 
+/** One `max_records=1` poll carrying the ack of the record before it; the answer, parsed. */
+async function pollFolding(
+  url: string,
+  timeoutMs: number,
+  pending: ConsumedRecord | null,
+): Promise<{ status: number; records: ConsumedRecord[]; took: number }> {
+  const ack = pending
+    ? `&ack=${pending.topic}:${pending.partition}:${pending.offset}:${pending.attempt}`
+    : '';
+  const started = Date.now();
+  const res = await fetch(`${url}/records?max_records=1&timeout=${timeoutMs}${ack}`, {
+    headers: { accept: JSON_V2 },
+    signal: AbortSignal.timeout(30_000),
+  });
+  const records = (await res.json()) as ConsumedRecord[];
+  return { status: res.status, records, took: Date.now() - started };
+}
+
 describe('partition scan of one-record polls', () => {
   afterAll(async () => {
     await closeAllGateways();
@@ -49,17 +67,8 @@ describe('partition scan of one-record polls', () => {
     const seen: number[] = [];
     let pending: ConsumedRecord | null = null;
     for (let n = 0; n < 12; n += 1) {
-      const ack = pending
-        ? `&ack=${pending.topic}:${pending.partition}:${pending.offset}:${pending.attempt}`
-        : '';
-      const started = Date.now();
-      const res = await fetch(s.path(gw.url, `/records?max_records=1&timeout=8000${ack}`), {
-        headers: { accept: JSON_V2 },
-        signal: AbortSignal.timeout(30_000),
-      });
-      const records = (await res.json()) as ConsumedRecord[];
-      const took = Date.now() - started;
-      expect(res.status).toBe(200);
+      const { status, records, took } = await pollFolding(s.path(gw.url), 8000, pending);
+      expect(status).toBe(200);
       expect(records, `poll ${n}`).toHaveLength(1);
       expect(took, `poll ${n} answered without waiting out its timeout`).toBeLessThan(3000);
       pending = records[0]!;
@@ -87,15 +96,8 @@ describe('partition scan of one-record polls', () => {
     const seen: number[] = [];
     let pending: ConsumedRecord | null = null;
     for (let n = 0; n < 40 && seen.length < 12; n += 1) {
-      const ack = pending
-        ? `&ack=${pending.topic}:${pending.partition}:${pending.offset}:${pending.attempt}`
-        : '';
-      const res = await fetch(s.path(gw.url, `/records?max_records=1&timeout=3000${ack}`), {
-        headers: { accept: JSON_V2 },
-        signal: AbortSignal.timeout(30_000),
-      });
-      expect(res.status).toBe(200);
-      const records = (await res.json()) as ConsumedRecord[];
+      const { status, records } = await pollFolding(s.path(gw.url), 3000, pending);
+      expect(status).toBe(200);
       expect(records.length, `poll ${n}`).toBe(1);
       pending = records[0]!;
       expect(pending.attempt, 'first delivery').toBe(1);
@@ -113,5 +115,36 @@ describe('partition scan of one-record polls', () => {
     // Kafka's committed offset is past every record (14; the trailing marker at 14 is
     // passed only once a record after it is read).
     expect(await s.committed(gw.url, topic, [0])).toEqual([14]);
+  }, 120_000);
+
+  it('gives back at once what its first read took when the session changed its subscription', async () => {
+    const a = await createTopic({ partitions: 1 });
+    const b = await createTopic({ partitions: 1 });
+    const plain = await connectProducer();
+    for (let i = 0; i < 5; i += 1) plain.produce(a, 0, Buffer.from(JSON.stringify({ i })));
+    plain.produce(b, 0, Buffer.from(JSON.stringify({ i: 100 })));
+    await done((ok, fail) => plain.flush(10_000, (err) => (err ? fail(err) : ok())));
+    const gw = await startGateway();
+    const group = uniqueName('resub');
+    const s = await RestConsumer.create(gw.url, group, {
+      mode: 'shared',
+      'ack.timeout.ms': 60_000,
+    });
+    await s.subscribe(gw.url, [a]);
+    // Two polls: the second one's first read takes topic a's next record with the session read.
+    const first = await pollFolding(s.path(gw.url), 3000, null);
+    const second = await pollFolding(s.path(gw.url), 3000, first.records[0]!);
+    expect(second.records.map((r) => (r.value as { i: number }).i)).toEqual([1]);
+    // Now on topic b: this poll's first read still takes from a (what the session read last);
+    // the poll sees the new subscription and gives that record back, attempt not spent.
+    await s.ack(gw.url, second.records);
+    await s.subscribe(gw.url, [b]);
+    const onB = await pollFolding(s.path(gw.url), 3000, null);
+    expect(onB.records.map((r) => (r.value as { i: number }).i)).toEqual([100]);
+    // Another session on a gets record 2 at once, first delivery (not after a 60 s ack timeout).
+    const other = await RestConsumer.create(gw.url, group, { mode: 'shared' });
+    await other.subscribe(gw.url, [a]);
+    const next = await pollFolding(other.path(gw.url), 3000, null);
+    expect(next.records.map((r) => [(r.value as { i: number }).i, r.attempt])).toEqual([[2, 1]]);
   }, 120_000);
 });
