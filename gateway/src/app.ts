@@ -46,6 +46,8 @@ import { packageVersion } from './util/package-version.js';
 export interface GatewayDeps {
   readonly logger?: Logger;
   readonly registry?: Registry;
+  /** What GET /metrics answers (a supervised process: every process's metrics). */
+  readonly metricsText?: () => Promise<string>;
 }
 
 export interface Gateway {
@@ -254,6 +256,7 @@ export function buildGateway(config: Config, deps: GatewayDeps = {}): Gateway {
       : {}),
     logger,
     registry,
+    ...(deps.metricsText ? { metricsText: deps.metricsText } : {}),
     metrics,
     readiness,
     bodyLimitBytes: config.bodyLimitBytes,

@@ -73,6 +73,8 @@ export function spawnRaw(env: Record<string, string> = {}): Omit<GatewayProcess,
       KGW_HTTP_HOST: '127.0.0.1',
       KGW_HTTP_PORT: '0',
       KGW_GRPC_PORT: '0',
+      // One process unless a case asks for more: CPU and logs are read from this pid.
+      KGW_PROCESSES: '1',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -127,3 +127,10 @@ export function someOf<const T extends string>(values: readonly T[]): Parser<rea
     return [...new Set(items)] as T[];
   };
 }
+
+/** `auto` (whatever `auto()` says, capped at max), or an integer in min..max. */
+export function integerOrAuto(min: number, max: number, auto: () => number): Parser<number> {
+  const explicit = integer(min, max);
+  return (raw) =>
+    raw.trim().toLowerCase() === 'auto' ? Math.min(max, Math.max(min, auto())) : explicit(raw);
+}

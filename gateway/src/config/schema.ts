@@ -4,6 +4,7 @@ import {
   hostPortList,
   httpUrl,
   integer,
+  integerOrAuto,
   nonEmpty,
   oneOf,
   optional,
@@ -16,6 +17,7 @@ import {
   type Parser,
 } from './parsers.js';
 import { AUTH_METHODS } from '../auth/authenticator.js';
+import { availableCores } from '../util/available-cores.js';
 
 /** One configuration variable: its name, default, meaning and parser. */
 export interface Setting<T> {
@@ -195,6 +197,12 @@ export const SETTINGS = {
     '2000',
     'Deadline for each dependency check of /readyz, in ms.',
     integer(100, 60_000),
+  ),
+  processes: setting(
+    'KGW_PROCESSES',
+    'auto',
+    "Gateway processes serving this instance's ports (1..64); 'auto' is one per CPU core it may use (cgroup quota included). With more than one, a supervisor process forks them, restarts one that dies and aggregates /metrics; 1 serves from a single process.",
+    integerOrAuto(1, 64, availableCores),
   ),
   shutdownTimeoutMs: setting(
     'KGW_SHUTDOWN_TIMEOUT_MS',

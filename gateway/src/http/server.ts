@@ -55,6 +55,8 @@ export interface HttpServerOptions {
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly clientCa?: Buffer };
   readonly logger: Logger;
   readonly registry: Registry;
+  /** What GET /metrics answers (default: the registry's own text). */
+  readonly metricsText?: () => Promise<string>;
   readonly metrics: Metrics;
   readonly readiness: Readiness;
   readonly bodyLimitBytes: number;
@@ -382,7 +384,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   });
 
   healthRoutes(app, readiness);
-  metricsRoutes(app, registry);
+  metricsRoutes(app, registry, options.metricsText);
   app.register(async (scope) => {
     scope.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     for (const addRoutes of options.routes ?? []) addRoutes(scope);

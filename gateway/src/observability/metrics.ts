@@ -18,6 +18,7 @@ export interface Metrics {
   readonly httpBodyTimeouts: Counter;
   readonly dependencyUp: Gauge<'dependency'>;
   readonly buildInfo: Gauge<'version' | 'node'>;
+  readonly processes: Gauge;
   readonly produceRecords: Counter<'topic' | 'delivery' | 'outcome'>;
   readonly produceBytes: Counter<'topic' | 'delivery'>;
   readonly produceDeliverySeconds: Histogram<'delivery'>;
@@ -113,12 +114,19 @@ export function createMetrics(
       name: 'kgw_dependency_up',
       help: '1 when the last readiness check of the dependency passed, else 0.',
       labelNames: ['dependency'],
+      aggregator: 'min',
       registers,
     }),
     buildInfo: new Gauge({
       name: 'kgw_build_info',
       help: 'Always 1; labels carry the gateway version and Node.js version.',
       labelNames: ['version', 'node'],
+      aggregator: 'first',
+      registers,
+    }),
+    processes: new Gauge({
+      name: 'kgw_gateway_processes',
+      help: 'Gateway processes this scrape covers: 1 per process, summed across the processes of KGW_PROCESSES.',
       registers,
     }),
     produceRecords: new Counter({
@@ -317,6 +325,7 @@ export function createMetrics(
       name: 'kgw_consume_sessions',
       help: 'Consumer sessions in Redis, by mode (refreshed on an interval).',
       labelNames: ['mode'],
+      aggregator: 'max',
       registers,
       collect() {
         const snapshot = probes.consumers?.();
@@ -330,6 +339,7 @@ export function createMetrics(
       name: 'kgw_consume_records_in_flight',
       help: 'Records handed out and not yet acked, by group (refreshed on an interval).',
       labelNames: ['group'],
+      aggregator: 'max',
       registers,
       collect() {
         const snapshot = probes.consumers?.();
@@ -342,6 +352,7 @@ export function createMetrics(
       name: 'kgw_consume_lag_records',
       help: 'Consumer lag: high watermark minus the committed offset, by group, topic and partition (refreshed on an interval).',
       labelNames: ['group', 'topic', 'partition'],
+      aggregator: 'max',
       registers,
       collect() {
         const snapshot = probes.consumers?.();
@@ -355,6 +366,7 @@ export function createMetrics(
       name: 'kgw_kafka_broker_rtt_seconds',
       help: "Average broker round-trip time seen by a librdkafka client (its statistics' rtt.avg).",
       labelNames: ['client', 'broker'],
+      aggregator: 'average',
       registers,
     }),
     kafkaBrokerOutbuf: new Gauge({
@@ -396,6 +408,7 @@ export function createMetrics(
     }),
   };
   metrics.buildInfo.set({ version: build.version, node: build.node }, 1);
+  metrics.processes.set(1);
   collectDefaultMetrics({ register: registry });
   // prom-client names these gauges *_total, which Prometheus reserves for counters
   // (promtool check metrics flags them); the per-type nodejs_active_* gauges remain.

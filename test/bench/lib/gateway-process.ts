@@ -71,6 +71,8 @@ export async function startGateway(
       KGW_HTTP_PORT: String(port),
       KGW_GRPC_PORT: '0',
       KGW_LOG_LEVEL: 'warn',
+      // One process unless a case asks for more: CPU and logs are read from this pid.
+      KGW_PROCESSES: '1',
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,31 +2,12 @@
 // retryable 503 KGW_SHUTTING_DOWN once draining started), nothing acknowledged
 // is lost, and the process exits 0 well inside its shutdown deadline, also when
 // a client keeps an idle keep-alive connection open.
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { recordReport } from '../../support/fault-report.js';
 import { killAllGateways, spawnGateway } from '../../support/gateway-process.js';
+import { call } from '../../support/http-call.js';
 import { closeAllClients, createTopic, readTopic, uniqueName } from '../../support/kafka.js';
-
-/** One HTTP request on a given agent; resolves with the status and body, or the socket error code. */
-function call(
-  agent: Agent,
-  url: string,
-  method: string,
-  body?: unknown,
-  contentType = 'application/vnd.kafka.json.v2+json',
-): Promise<{ status: number; text: string } | { error: string }> {
-  return new Promise((resolve) => {
-    const req = request(url, { method, agent, headers: { 'content-type': contentType } }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      res.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
 
 describe('SIGTERM', () => {
   afterEach(closeAllClients);

@@ -11,6 +11,8 @@ describe('gateway process lifecycle', () => {
     [{ KAFKA_BROKERS: 'no-port-here' }, 'KAFKA_BROKERS'],
     [{ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
     [{ KGW_LOG_LEVEL: 'loud' }, 'KGW_LOG_LEVEL'],
+    [{ KGW_PROCESSES: '0' }, 'KGW_PROCESSES'],
+    [{ KGW_PROCESSES: 'many' }, 'KGW_PROCESSES'],
     [{ KGW_HTTP_PROT: '8080' }, 'KGW_HTTP_PROT'],
     [{ KGW_HTTP_HOST: '0.0.0.0' }, 'KGW_AUTH_ALLOW_UNAUTHENTICATED'],
   ])('refuses to boot with %o, naming %s', async (env, variable) => {

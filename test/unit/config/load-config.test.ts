@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../gateway/src/config/load-config.js';
 import { GatewayError } from '../../../gateway/src/errors.js';
+import { availableCores } from '../../../gateway/src/util/available-cores.js';
 
 function configError(env: Record<string, string>): GatewayError {
   try {
@@ -72,6 +73,7 @@ describe('loadConfig', () => {
       jwtPrincipalClaim: 'sub',
       jwtGroupsClaim: 'groups',
       policyFile: '',
+      processes: availableCores(),
       quotaRequestsPerSecond: 0,
       quotaRecordsPerSecond: 0,
       quotaBytesPerSecond: 0,

@@ -1,10 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 
-/** GET /metrics in the Prometheus text format, from the injected registry. */
-export function metricsRoutes(app: FastifyInstance, registry: Registry): void {
+/**
+ * GET /metrics in the Prometheus text format: the injected registry's, or
+ * what `text` gives (every gateway process's, aggregated, under a supervisor).
+ */
+export function metricsRoutes(
+  app: FastifyInstance,
+  registry: Registry,
+  text: () => Promise<string> = () => registry.metrics(),
+): void {
   app.get('/metrics', async (_request, reply) => {
     reply.type(registry.contentType);
-    return registry.metrics();
+    return text();
   });
 }
