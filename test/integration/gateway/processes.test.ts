@@ -17,6 +17,7 @@ import {
   waitForLog,
   type GatewayProcess,
 } from '../../support/gateway-process.js';
+import { closeAllGrpcClients, gatewayClient, unary } from '../../support/grpc-client.js';
 import { call } from '../../support/http-call.js';
 import { closeAllClients, createTopic, readTopic } from '../../support/kafka.js';
 
@@ -42,7 +43,7 @@ function alive(pid: number): boolean {
 async function spawnSupervised(
   processes = 2,
   env: Record<string, string> = {},
-): Promise<GatewayProcess> {
+): Promise<GatewayProcess & { grpcAddress: string }> {
   const child = spawnRaw({ KGW_PROCESSES: String(processes), ...env });
   const listening = await Promise.race([
     waitForLog(child.logs, (l) => l.msg === 'gateway processes listening'),
@@ -50,7 +51,11 @@ async function spawnSupervised(
       throw new Error(`supervisor exited (${JSON.stringify(exit)}):\n${child.stderr()}`);
     }),
   ]);
-  return { ...child, url: `http://127.0.0.1:${String(listening.httpPort)}` };
+  return {
+    ...child,
+    url: `http://127.0.0.1:${String(listening.httpPort)}`,
+    grpcAddress: `127.0.0.1:${String(listening.grpcPort)}`,
+  };
 }
 
 async function scrape(url: string): Promise<string> {
@@ -119,6 +124,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 describe('KGW_PROCESSES=2', () => {
   afterEach(closeAllClients);
+  afterEach(closeAllGrpcClients);
   afterAll(killAllGateways);
 
   it('serves one port from two processes, and /metrics covers both', async () => {
@@ -136,6 +142,15 @@ describe('KGW_PROCESSES=2', () => {
       agent.destroy();
     }
 
+    // gRPC shares its port the same way: one client, one connection, one process.
+    const grpc = await unary<{ results: { error?: unknown }[] }>(
+      gatewayClient(gw.grpcAddress),
+      'Produce',
+      { topic, records: [{ value: Buffer.from('grpc') }] },
+    );
+    expect(grpc.results).toHaveLength(1);
+    expect(grpc.results[0]!.error).toBeFalsy();
+
     const servedBy = new Set(
       gw.logs.filter((l) => l.msg === 'request' && l.route === '/topics/:topic').map((l) => l.pid),
     );
@@ -144,7 +159,7 @@ describe('KGW_PROCESSES=2', () => {
     for (let i = 0; i < 4; i += 1) {
       const text = await scrape(gw.url);
       expect(sample(text, 'kgw_gateway_processes')).toBe(2);
-      expect(sample(text, 'kgw_produce_records_total', 'outcome="ok"')).toBe(20);
+      expect(sample(text, 'kgw_produce_records_total', 'outcome="ok"')).toBe(21);
       expect(sample(text, 'kgw_build_info')).toBe(1);
       expect(sample(text, 'kgw_dependency_up', 'dependency="redis"')).toBe(1);
     }
@@ -191,6 +206,42 @@ describe('KGW_PROCESSES=2', () => {
     expect(sample(await scrape(gw.url), 'kgw_gateway_processes')).toBe(2);
     expect(alive(gw.proc.pid!)).toBe(true);
   }, 90_000);
+
+  it('stops with exit code 1 when its processes keep dying, instead of restarting them forever', async () => {
+    const gw = await spawnSupervised(2, { KGW_SHUTDOWN_TIMEOUT_MS: '2000' });
+    const killed: number[] = [];
+    // Five replacements a minute are allowed; the sixth death stops the gateway.
+    for (let i = 0; i < 6; i += 1) {
+      const current = await eventually(
+        () => {
+          const now = children(gw.proc.pid!);
+          expect(now).toHaveLength(2);
+          for (const pid of now)
+            expect(gw.logs.some((l) => l.msg === 'gateway listening' && l.pid === pid)).toBe(true);
+          return now;
+        },
+        { timeoutMs: 20_000, intervalMs: 50 },
+      );
+      const victim = current.find((pid) => !killed.includes(pid))!;
+      killed.push(victim);
+      process.kill(victim, 'SIGKILL');
+      await eventually(() => expect(alive(victim)).toBe(false), { timeoutMs: 5000 });
+      if (i < 5)
+        await eventually(() => expect(children(gw.proc.pid!)).toHaveLength(2), {
+          timeoutMs: 10_000,
+          intervalMs: 50,
+        });
+    }
+    const exit = await gw.exited;
+
+    expect(exit.code).toBe(1);
+    expect(
+      gw.logs.filter((l) => l.msg === 'a gateway process died; starting another'),
+    ).toHaveLength(5);
+    expect(gw.logs.some((l) => l.msg === 'gateway processes keep dying; stopping')).toBe(true);
+    const forked = new Set(gw.logs.map((l) => l.pid).filter((pid) => typeof pid === 'number'));
+    expect([...forked].filter((pid) => alive(pid as number))).toEqual([]);
+  }, 120_000);
 
   it('drains every process on SIGTERM: answers every request, loses nothing acknowledged, exits 0', async () => {
     const topic = await createTopic({ partitions: 3 });
