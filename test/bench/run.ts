@@ -19,6 +19,7 @@ import { consumeScenario } from './consume.js';
 import { grpcScenario } from './grpc.js';
 import { ledgerScenario } from './ledger.js';
 import { metricsCostScenario } from './metrics-cost.js';
+import { processesScenario } from './processes.js';
 import { produceScenario } from './produce.js';
 import { recordsScenario } from './records.js';
 
@@ -28,6 +29,7 @@ const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
     consumeScenario,
     recordsScenario,
     metricsCostScenario,
+    processesScenario,
     grpcScenario,
     ledgerScenario,
   ].map((scenario) => [scenario.name, scenario]),

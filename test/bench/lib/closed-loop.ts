@@ -12,6 +12,9 @@ export interface ThroughputOptions {
   readonly drainTimeoutMs: number;
   /** Measures CPU over the window when given. */
   readonly cpu?: CpuMeter;
+  /** Called as the window opens and closes (for measurements of the caller's own). */
+  readonly onWindowStart?: () => void;
+  readonly onWindowEnd?: () => void;
 }
 
 /** Maximum throughput of one target, counted over the measurement window only. */
@@ -59,12 +62,14 @@ export async function measureThroughput(
   for (let i = 0; i < options.concurrency; i += 1) issue();
   await sleep(options.warmupMs);
   options.cpu?.start();
+  options.onWindowStart?.();
   const windowStart = performance.now();
   inWindow = true;
   await sleep(options.windowMs);
   inWindow = false;
   const windowSeconds = (performance.now() - windowStart) / 1000;
   const cpu = options.cpu?.stop();
+  options.onWindowEnd?.();
   stopping = true;
 
   if (outstanding > 0) await settlesWithin(allAnswered, options.drainTimeoutMs);

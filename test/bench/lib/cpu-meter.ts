@@ -21,7 +21,7 @@ interface Snapshot {
 }
 
 /** Seconds of CPU (user + system) a process used so far, or undefined if unreadable. */
-function processSeconds(pid: number | undefined): number | undefined {
+export function processSeconds(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -31,6 +31,29 @@ function processSeconds(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Pids of a process's children (Linux), or none if unreadable. */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter((s) => s !== '')
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Seconds of CPU a process and its living descendants used so far: a gateway
+ * under a supervisor (KGW_PROCESSES > 1) is the supervisor plus its processes.
+ */
+export function treeSeconds(pid: number | undefined): number | undefined {
+  const own = processSeconds(pid);
+  if (pid === undefined || own === undefined) return own;
+  return childrenOf(pid).reduce((sum, child) => sum + (treeSeconds(child) ?? 0), own);
 }
 
 /** Busy seconds of all CPUs together since boot, or undefined off Linux. */
@@ -82,7 +105,7 @@ export class CpuMeter {
     const self = process.cpuUsage();
     return {
       at: performance.now(),
-      gateway: processSeconds(this.#pids.gateway),
+      gateway: treeSeconds(this.#pids.gateway),
       generator: (self.user + self.system) / 1e6,
       kafka: processSeconds(this.#pids.kafka),
       machine: machineSeconds(),
