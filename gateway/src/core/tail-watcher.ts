@@ -2,13 +2,20 @@ import type { KafkaMetadataClient } from '../kafka/metadata-client.js';
 import type { Logger } from '../observability/logger.js';
 
 interface Watch {
-  readonly topic: string;
-  readonly partition: number;
   /** Wake when the high watermark passes this offset. */
   readonly after: number;
   readonly wake: () => void;
   /** One of interchangeable waiters (shared mode): woken only as many as there are new records. */
   readonly some: boolean;
+  readonly partition: Watched;
+}
+
+/** A watched partition and its watches, in the order they started waiting. */
+interface Watched {
+  readonly key: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly watches: Set<Watch>;
 }
 
 /**
@@ -21,7 +28,8 @@ export class TailWatcher {
   readonly #client: KafkaMetadataClient;
   readonly #intervalMs: number;
   readonly #logger: Logger;
-  readonly #watches = new Set<Watch>();
+  /** Watches by partition ('topic:partition'), so a tick costs per partition, not per waiting poll. */
+  readonly #watched = new Map<string, Watched>();
   readonly #highs = new Map<string, { high: number; at: number }>();
   #timer: NodeJS.Timeout | undefined;
   #polling = false;
@@ -48,7 +56,8 @@ export class TailWatcher {
     const key = `${topic}:${partition}`;
     const seen = this.#highs.get(key);
     if (!seen || seen.high < high) this.#highs.set(key, { high, at: Date.now() });
-    this.#wakePast(key, high);
+    const watched = this.#watched.get(key);
+    if (watched) this.#wakePast(watched, high);
   }
 
   /** Wakes `wake` once any partition's high watermark passes its offset; returns the cancel function. */
@@ -57,40 +66,60 @@ export class TailWatcher {
     wake: () => void,
     takes: 'all' | 'some' = 'all',
   ): () => void {
-    const added = positions.map((p) => ({ ...p, wake, some: takes === 'some' }));
-    for (const w of added) this.#watches.add(w);
+    const some = takes === 'some';
+    const added: Watch[] = [];
+    for (const p of positions) {
+      const key = `${p.topic}:${p.partition}`;
+      let watched = this.#watched.get(key);
+      if (!watched) {
+        watched = { key, topic: p.topic, partition: p.partition, watches: new Set() };
+        this.#watched.set(key, watched);
+      }
+      const w: Watch = { after: p.after, wake, some, partition: watched };
+      watched.watches.add(w);
+      added.push(w);
+    }
     this.#timer ??= setInterval(() => void this.#poll(), this.#intervalMs);
     return () => {
-      for (const w of added) this.#watches.delete(w);
-      if (this.#watches.size === 0) {
+      for (const w of added) {
+        const watched = w.partition;
+        watched.watches.delete(w);
+        if (watched.watches.size === 0 && this.#watched.get(watched.key) === watched)
+          this.#watched.delete(watched.key);
+      }
+      if (this.#watched.size === 0) {
         clearInterval(this.#timer);
         this.#timer = undefined;
       }
     };
   }
 
+  /** Partitions with at least one waiting poll (for tests and metrics). */
+  get watchedPartitions(): number {
+    return this.#watched.size;
+  }
+
   async #poll(): Promise<void> {
     if (this.#polling) return;
     this.#polling = true;
     try {
-      const distinct = new Map<string, { topic: string; partition: number }>();
-      for (const w of this.#watches) distinct.set(`${w.topic}:${w.partition}`, w);
+      const partitions = [...this.#watched.values()];
       await Promise.all(
-        [...distinct.entries()].map(async ([key, tp]) => {
+        partitions.map(async ({ key, topic, partition }) => {
           try {
-            const { high } = await this.#client.watermarks(tp.topic, tp.partition, 2000);
+            const { high } = await this.#client.watermarks(topic, partition, 2000);
             this.#highs.set(key, { high, at: Date.now() });
           } catch (err) {
-            this.#logger.debug({ err, ...tp }, 'watermark query failed');
+            this.#logger.debug({ err, topic, partition }, 'watermark query failed');
           }
         }),
       );
-      for (const key of distinct.keys()) {
-        const seen = this.#highs.get(key);
-        if (seen) this.#wakePast(key, seen.high);
+      for (const watched of partitions) {
+        const seen = this.#highs.get(watched.key);
+        if (seen) this.#wakePast(watched, seen.high);
       }
       // Watermarks of partitions nobody waits on any more are dropped after a minute.
-      if (this.#highs.size > distinct.size + 1000) {
+      if (this.#highs.size > this.#watched.size + 1000) {
         for (const [key, seen] of this.#highs)
           if (Date.now() - seen.at > 60_000) this.#highs.delete(key);
       }
@@ -105,11 +134,12 @@ export class TailWatcher {
    * are new records, since any one of them can take any record; the rest are
    * woken on a later tick if records are still left.
    */
-  #wakePast(key: string, high: number): void {
+  #wakePast(watched: Watched, high: number): void {
     let budget = 0;
     const some: Watch[] = [];
-    for (const w of this.#watches) {
-      if (`${w.topic}:${w.partition}` !== key || high <= w.after) continue;
+    // Iterating the set itself: a woken poll cancels its watches, which a Set's iterator allows.
+    for (const w of watched.watches) {
+      if (high <= w.after) continue;
       if (!w.some) w.wake();
       else {
         some.push(w);
@@ -118,8 +148,7 @@ export class TailWatcher {
     }
     for (const w of some.slice(0, budget)) {
       // Back of the line: the next new records go to others first.
-      this.#watches.delete(w);
-      this.#watches.add(w);
+      if (watched.watches.delete(w)) watched.watches.add(w);
       w.wake();
     }
   }
@@ -127,6 +156,6 @@ export class TailWatcher {
   close(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#watches.clear();
+    this.#watched.clear();
   }
 }

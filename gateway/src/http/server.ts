@@ -16,6 +16,7 @@ import type { Registry } from 'prom-client';
 import type { Readiness } from '../core/readiness.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { RequestLogger } from '../observability/request-logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import {
   negotiate,
@@ -144,6 +145,9 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
       disableRequestLogging: true,
       requestIdLogLabel: 'requestId',
     }),
+    // request.log makes its pino child only when a line is written (see RequestLogger).
+    childLoggerFactory: (root, bindings, childOptions) =>
+      new RequestLogger(root as Logger, bindings, childOptions) as unknown as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes,
     http: {
       headersTimeout: options.headersTimeoutMs ?? 60_000,
@@ -299,8 +303,10 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     const seconds = reply.elapsedTime / 1000;
     metrics.httpRequests.inc(labels);
     metrics.httpRequestDuration.observe(labels, seconds);
-    request.log.info(
+    // From the root logger with the id in the line: no per-request child is made for it.
+    logger.info(
       {
+        requestId: request.id,
         route,
         method: request.method,
         status: reply.statusCode,

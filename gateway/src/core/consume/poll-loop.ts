@@ -572,7 +572,11 @@ export class PollLoop {
       // Nothing from the partitions read while others were left unread: the next attempt reads all.
       partial: partial || (unread && records.length === 0),
       wakeAt: wakes.length > 0 ? Math.max(Date.now() + 10, Math.min(...wakes)) : null,
-      positions: owned.map((o) => ({ ...o.tp, after: byTp.get(o.tp) ?? o.state.next ?? 0 })),
+      positions: owned.map((o) => ({
+        topic: o.tp.topic,
+        partition: o.tp.partition,
+        after: byTp.get(o.tp) ?? o.state.next ?? 0,
+      })),
     };
   }
 
