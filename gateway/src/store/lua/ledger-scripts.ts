@@ -22,11 +22,13 @@ local function lowest(k)
   end
   return low
 end
--- Whether this holder has this delivery (want '0' accepts any attempt).
+-- Whether this holder has this delivery (want '0' accepts any attempt): its
+-- ack deadline if so (a string, so truthy), else false.
 local function holds(k, o, holder, want)
-  if not redis.call('ZSCORE', k[2], o) then return false end
+  local deadline = redis.call('ZSCORE', k[2], o)
+  if not deadline then return false end
   local d = redis.call('HMGET', k[5], 'h:' .. o, 'a:' .. o)
-  return d[1] == holder and (want == '0' or d[2] == want)
+  return d[1] == holder and (want == '0' or d[2] == want) and deadline
 end
 local function forget(k, o)
   redis.call('HDEL', k[5], 'a:' .. o, 'h:' .. o, 'e:' .. o, 'b:' .. o)
@@ -285,8 +287,9 @@ local full = unresolved(K) >= tonumber(ARGV[2])
 local acked, fenced, skipped = 0, 0, 0
 local deadlines = {}
 local function ack(o, want)
-  if holds(K, o, holder, want) then
-    table.insert(deadlines, redis.call('ZSCORE', K[2], o))
+  local deadline = holds(K, o, holder, want)
+  if deadline then
+    table.insert(deadlines, deadline)
     redis.call('ZREM', K[2], o)
     forget(K, o)
     acked = acked + 1
