@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { measureThroughput, type ThroughputResult } from './lib/closed-loop.js';
+import { measureThroughput, microsPerRecord, type ThroughputResult } from './lib/closed-loop.js';
+import { median } from './lib/proc-stats.js';
 import { CpuMeter } from './lib/cpu-meter.js';
 import { startGateway } from './lib/gateway-process.js';
 import { benchTopicName, createTopic } from './lib/kafka-topics.js';
@@ -13,18 +14,6 @@ const CONCURRENCY = 16;
 interface Round {
   readonly metrics: 'on' | 'off';
   readonly result: ThroughputResult;
-}
-
-function microsPerRecord(r: ThroughputResult): number | undefined {
-  return r.cpu?.gateway === undefined || r.recordsPerSec === 0
-    ? undefined
-    : ((r.cpu.gateway / 100) * 1e6) / r.recordsPerSec;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** The cost of recording metrics on the produce hot path: the same load with metrics on and silenced. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { measureThroughput, type ThroughputResult } from './lib/closed-loop.js';
+import { measureThroughput, microsPerRecord, type ThroughputResult } from './lib/closed-loop.js';
+import { median } from './lib/proc-stats.js';
 import { CpuMeter, childrenOf, processSeconds } from './lib/cpu-meter.js';
 import { startGateway, type GatewayProcess } from './lib/gateway-process.js';
 import { benchTopicName, createTopic } from './lib/kafka-topics.js';
@@ -28,18 +29,6 @@ interface Run {
   readonly result: ThroughputResult;
   /** The supervisor's, then each gateway process's share of the gateway CPU in the window, in % (empty with one process). */
   readonly split: readonly number[];
-}
-
-function microsPerRecord(r: ThroughputResult): number | undefined {
-  return r.cpu?.gateway === undefined || r.recordsPerSec === 0
-    ? undefined
-    : ((r.cpu.gateway / 100) * 1e6) / r.recordsPerSec;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Waits until the supervisor has `processes` children and gives them time to listen. */

@@ -77,3 +77,10 @@ export async function measureThroughput(
   await target.end();
   return { recordsPerSec: okInWindow / windowSeconds, failures, unanswered, cpu };
 }
+
+/** Gateway CPU microseconds per record written in the window (undefined without a CPU reading). */
+export function microsPerRecord(r: ThroughputResult): number | undefined {
+  return r.cpu?.gateway === undefined || r.recordsPerSec === 0
+    ? undefined
+    : ((r.cpu.gateway / 100) * 1e6) / r.recordsPerSec;
+}

@@ -111,6 +111,16 @@ function produceLoad(url: string, topic: string, clients: number, stopOnError: b
   };
 }
 
+/** Records the load's outcomes in the fault report. */
+function report(title: string, load: Load, lost: number, extra: Record<string, string>): void {
+  recordReport(title, {
+    outcomes: [...load.outcomes].map(([o, n]) => `${o}×${n}`).join(' '),
+    acked: load.acked.length,
+    lost,
+    ...extra,
+  });
+}
+
 async function lostOf(topic: string, acked: readonly number[]): Promise<number> {
   const found = new Set(
     (await readTopic(topic, { count: acked.length, timeoutMs: 15_000 })).map((r) =>
@@ -192,10 +202,7 @@ describe('KGW_PROCESSES=2', () => {
     await load.stop();
 
     const lost = await lostOf(topic, load.acked);
-    recordReport('KGW_PROCESSES=2, one gateway process SIGKILLed under produce load', {
-      outcomes: [...load.outcomes].map(([o, n]) => `${o}×${n}`).join(' '),
-      acked: load.acked.length,
-      lost,
+    report('KGW_PROCESSES=2, one gateway process SIGKILLed under produce load', load, lost, {
       'replaced after': `${replacedMs} ms`,
     });
     expect(lost).toBe(0);
@@ -256,10 +263,7 @@ describe('KGW_PROCESSES=2', () => {
     await load.stop();
 
     const lost = await lostOf(topic, load.acked);
-    recordReport('KGW_PROCESSES=2, supervisor SIGTERM under produce load', {
-      outcomes: [...load.outcomes].map(([o, n]) => `${o}×${n}`).join(' '),
-      acked: load.acked.length,
-      lost,
+    report('KGW_PROCESSES=2, supervisor SIGTERM under produce load', load, lost, {
       'exit after': `${exitMs} ms`,
     });
     expect(exit).toEqual({ code: 0, signal: null });
