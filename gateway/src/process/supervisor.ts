@@ -4,7 +4,8 @@
  * hands each accepted connection to one of them in turn), answers their
  * /metrics requests with every process's metrics aggregated, restarts a
  * process that dies after it served, and turns a signal into a graceful
- * shutdown of all of them. It never talks to Kafka or Redis itself.
+ * shutdown of all of them. It never loads the gateway's modules (no
+ * librdkafka, no Redis connection).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';

@@ -3,7 +3,7 @@
 // while the other keeps serving, SIGTERM drains all of them (nothing
 // acknowledged lost, exit 0), a SIGKILLed supervisor leaves no process behind,
 // and a process that cannot listen stops the whole gateway with exit code 1.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
@@ -28,6 +28,23 @@ function children(pid: number): number[] {
     .split(/\s+/)
     .filter((s) => s !== '')
     .map(Number);
+}
+
+/** How many established TCP connections a process holds (its socket fds found in /proc/net/tcp). */
+function establishedTcp(pid: number): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.add(match[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return ['/proc/net/tcp', '/proc/net/tcp6']
+    .flatMap((table) => readFileSync(table, 'utf8').trim().split('\n').slice(1))
+    .map((row) => row.trim().split(/\s+/))
+    .filter((cols) => cols[3] === '01' && inodes.has(cols[9]!)).length;
 }
 
 function alive(pid: number): boolean {
@@ -142,6 +159,15 @@ describe('KGW_PROCESSES=2', () => {
     const gw = await spawnSupervised();
     const pids = children(gw.proc.pid!);
     expect(pids).toHaveLength(2);
+    // The supervisor never loads the gateway's modules: Kafka's native client is mapped
+    // into each gateway process only.
+    const mapsLibrdkafka = (pid: number): boolean =>
+      readFileSync(`/proc/${pid}/maps`, 'utf8').includes('node-librdkafka.node');
+    expect(mapsLibrdkafka(gw.proc.pid!)).toBe(false);
+    expect(pids.map(mapsLibrdkafka)).toEqual([true, true]);
+    // Nor does it connect to anything (Redis, Kafka): its sockets listen or talk to its processes.
+    expect(establishedTcp(gw.proc.pid!)).toBe(0);
+    for (const pid of pids) expect(establishedTcp(pid)).toBeGreaterThan(0);
 
     // Each request on its own connection: the supervisor hands connections out in turn.
     for (let i = 0; i < 20; i += 1) {
