@@ -124,7 +124,7 @@ export class SessionService {
     const tps = await this.#deps.partitions.partitions(group);
     await this.#deps.partitions.releaseHolder(group, tps, id, session.maxAttempts);
     await this.#deps.sessions.delete(group, id, session.owner);
-    await this.#deps.partitions.wake(group);
+    await this.#deps.partitions.wakeMember(group, id);
   }
 
   async subscribe(group: string, id: string, subscription: Subscription): Promise<void> {
@@ -165,7 +165,7 @@ export class SessionService {
     if (subscription.kind === 'pattern') TopicPattern.compile(subscription.pattern);
     if (subscription.kind === 'assigned') await this.requireExisting(subscription.partitions);
     await this.#deps.sessions.setSubscription(group, id, subscription);
-    await this.#deps.partitions.wake(group);
+    await this.#deps.partitions.wakeMember(group, id);
   }
 
   /**
@@ -212,7 +212,7 @@ export class SessionService {
     await this.#deps.sessions.setSubscription(group, id, null);
     const tps = await this.#deps.partitions.partitions(group);
     await this.#deps.partitions.releaseHolder(group, tps, id, session.maxAttempts);
-    await this.#deps.partitions.wake(group);
+    await this.#deps.partitions.wakeMember(group, id);
   }
 
   /**

@@ -31,6 +31,7 @@
  */
 import type { Redis } from 'ioredis';
 import { consumerKeys, partitionKeyList } from './consumer-keys.js';
+import { memberMessage } from './wake-channel.js';
 import { LEASES } from './lua/lease-scripts.js';
 import {
   ACK,
@@ -617,7 +618,15 @@ export class PartitionLedger {
         args: [holder, now, maxAttempts],
       })),
     );
-    return replies.reduce<number>((sum, n) => sum + Number(n), 0);
+    const released = replies.reduce<number>((sum, n) => sum + Number(n), 0);
+    // What came back is deliverable now. One counted message on the group's channel wakes
+    // every ordered-mode poll and as many distinct shared-mode ones as records (one message
+    // per partition would wake the same longest-waiting poll on each).
+    if (released > 0)
+      await this.#redis
+        .publish(consumerKeys.wake(group), `${now}:${released}`)
+        .catch(() => undefined);
+    return released;
   }
 
   /** Read-only counts for metrics. */
@@ -673,9 +682,18 @@ export class PartitionLedger {
     }
   }
 
-  /** Tells long-polls of the group on every instance to look again (leases, seeks, sessions). */
+  /** Tells long-polls of the group on every instance to look again (leases, seeks). */
   async wake(group: string): Promise<void> {
     await this.#redis.publish(consumerKeys.wake(group), '0').catch(() => undefined);
+  }
+
+  /**
+   * Tells the group's long-polls that session `id` joined, changed its
+   * subscription or left: ordered-mode polls look again (leases move), and
+   * shared-mode polls only if they are that session's.
+   */
+  async wakeMember(group: string, id: string): Promise<void> {
+    await this.#redis.publish(consumerKeys.wake(group), memberMessage(id)).catch(() => undefined);
   }
 
   /**

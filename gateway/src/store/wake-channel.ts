@@ -74,8 +74,10 @@ export class WakeChannel {
     channels: readonly string[],
     wake: (at: number) => void,
     takes: 'all' | 'some' = 'all',
+    /** The session the listener polls for: a membership message naming it wakes it (see memberMessage). */
+    member = '',
   ): { stop: () => void; ready: Promise<void>; fresh: boolean } {
-    const listener: WakeListener = { wake, some: takes === 'some' };
+    const listener: WakeListener = { wake, some: takes === 'some', member };
     const subscribing: Promise<unknown>[] = [];
     for (const channel of channels) {
       let set = this.#listeners.get(channel);
@@ -144,6 +146,15 @@ export class WakeChannel {
   #dispatch(channel: string, message: string): void {
     const set = this.#listeners.get(channel);
     if (!set) return;
+    if (message.startsWith(MEMBER_PREFIX)) {
+      // A session joined, changed or left: ordered-mode polls redistribute leases, so all
+      // wake; shared-mode polls only if they poll for that session (records it gave back
+      // are announced on their partitions' channels, with their count).
+      const member = message.slice(MEMBER_PREFIX.length);
+      for (const listener of [...set])
+        if (!listener.some || listener.member === member) listener.wake(0);
+      return;
+    }
     const [atText, countText] = message.split(':');
     const at = Number(atText) || 0;
     let budget = countText === undefined ? Infinity : Number(countText);
@@ -168,4 +179,12 @@ const MAX_IDLE = 10_000;
 interface WakeListener {
   readonly wake: (at: number) => void;
   readonly some: boolean;
+  readonly member: string;
+}
+
+const MEMBER_PREFIX = 'm:';
+
+/** The group-channel message saying session `id` joined, changed its subscription or left. */
+export function memberMessage(id: string): string {
+  return `${MEMBER_PREFIX}${id}`;
 }

@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../gateway/src/observability/logger.js';
-import { WakeChannel } from '../../../gateway/src/store/wake-channel.js';
+import { WakeChannel, memberMessage } from '../../../gateway/src/store/wake-channel.js';
 import { eventually } from '../../support/eventually.js';
 import { RedisServer } from '../../support/redis-server.js';
 
@@ -72,5 +72,23 @@ describe('wake channel subscriptions', () => {
       expect(wake.subscribed).toBe(0);
       expect(await subscribedInRedis(['x:1', 'x:2', 'x:3'])).toEqual([]);
     });
+  });
+
+  it("wakes every ordered-mode listener on a membership message, and only the named session's shared-mode ones", async () => {
+    const wake = open({});
+    const heard: string[] = [];
+    const listeners = [
+      wake.listen(['g:m'], () => heard.push('ordered-a'), 'all', 'a'),
+      wake.listen(['g:m'], () => heard.push('shared-b'), 'some', 'b'),
+      wake.listen(['g:m'], () => heard.push('shared-c'), 'some', 'c'),
+    ];
+    await eventually(async () => expect(await subscribedInRedis(['g:m'])).toEqual(['g:m']));
+    await publisher.publish('g:m', memberMessage('c'));
+    await eventually(() => expect(heard.sort()).toEqual(['ordered-a', 'shared-c']));
+    // A plain group message still wakes everyone.
+    heard.length = 0;
+    await publisher.publish('g:m', '0');
+    await eventually(() => expect(heard.sort()).toEqual(['ordered-a', 'shared-b', 'shared-c']));
+    for (const l of listeners) l.stop();
   });
 });

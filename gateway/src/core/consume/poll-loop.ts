@@ -123,7 +123,7 @@ export class PollLoop {
     const order = spec ? rotate(spec.tps, Math.floor(Math.random() * spec.tps.length)) : [];
     const early = spec
       ? {
-          wait: new PollWait(this.#deps.wake, this.#deps.tail, group, spec.tps, 'some'),
+          wait: new PollWait(this.#deps.wake, this.#deps.tail, group, spec.tps, 'some', id),
           read: this.#firstRead(group, id, order, spec, options).catch(() => null),
         }
       : undefined;
@@ -184,6 +184,7 @@ export class PollLoop {
         group,
         subscription.partitions,
         some ? 'some' : 'all',
+        id,
       );
     if (some && subscription.partitions.length > 0) {
       if (this.#speculations.size >= 10_000) this.#speculations.clear();

@@ -5,7 +5,8 @@ import type { TailWatcher } from '../tail-watcher.js';
 /**
  * How a long-poll waits between attempts. It listens before the attempt reads
  * state, so a wake published in between is not lost (the next wait returns at
- * once); it wakes on the group's channel, on its partitions' channels (a nack
+ * once); it wakes on the group's channel (in shared mode, of the group's
+ * membership messages only those naming its own session), on its partitions' channels (a nack
  * or a freed window, possibly for a later time), on new records in Kafka
  * (TailWatcher), at the earliest deadline it saw, at its own timeout, or when
  * the client goes away.
@@ -30,6 +31,8 @@ export class PollWait {
     tps: readonly TopicPartition[],
     /** 'some': one of interchangeable waiters (shared mode), woken only as many as there are records. */
     takes: 'all' | 'some',
+    /** The session polling: membership messages naming it wake it in shared mode too. */
+    member: string,
   ) {
     this.#tail = tail;
     this.#takes = takes;
@@ -37,6 +40,7 @@ export class PollWait {
       WakeChannel.channels(group, tps),
       (at) => this.#onWake(at),
       takes,
+      member,
     );
     this.#stop = listening.stop;
     this.ready = listening.ready;
