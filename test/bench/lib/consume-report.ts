@@ -291,7 +291,7 @@ function notes(input: ConsumeReportInput, gatewayDrains: readonly DrainCaseResul
     idle.forcedGc
       ? `- Idle long-polls: a full collection ran before every memory sample; heap used ${mib(idle.after.heapUsedBytes)} MiB once the polls were answered (${mib(idle.before.heapUsedBytes)} before) tells whether anything stayed behind.`
       : `- Idle long-polls: **no collection could be forced** (no inspector URL), so "held" includes garbage left by the polls' first attempts and varies from run to run.`,
-    `- One wake-up of the group while ${formatCount(idle.polls)} polls waited cost ${formatCount(idle.wake.redisCommands)} Redis commands and ${formatCount(idle.wake.gatewayCpuMs)} ms of gateway CPU (every waiting poll of the group tries again); ${formatCount(idle.wake.waitingAfter)} were waiting again 2 s later.`,
+    `- Another session of the group subscribing while ${formatCount(idle.polls)} shared-mode polls waited cost ${formatCount(idle.wake.redisCommands)} Redis commands and ${formatCount(idle.wake.gatewayCpuMs)} ms of gateway CPU over the next 2 s (it wakes none of them; before membership messages every waiting poll read Redis again: 43,003 commands and 640 ms in the run of 11:49Z); ${formatCount(idle.wake.waitingAfter)} were waiting 2 s later.`,
   );
   for (const [reason, count] of idle.failures) {
     lines.push(`- Idle long-polls: ${formatCount(count)} answered otherwise: \`${reason}\``);
