@@ -149,7 +149,7 @@ export class WakeChannel {
     if (message.startsWith(MEMBER_PREFIX)) {
       // A session joined, changed or left: ordered-mode polls redistribute leases, so all
       // wake; shared-mode polls only if they poll for that session (records it gave back
-      // are announced on their partitions' channels, with their count).
+      // are announced apart, with their count: see PartitionLedger.releaseHolder).
       const member = message.slice(MEMBER_PREFIX.length);
       for (const listener of [...set])
         if (!listener.some || listener.member === member) listener.wake(0);
