@@ -7,7 +7,8 @@ interface Watch {
   readonly wake: () => void;
   /** One of interchangeable waiters (shared mode): woken only as many as there are new records. */
   readonly some: boolean;
-  readonly partition: Watched;
+  /** The partition entry this watch is listed under. */
+  readonly watched: Watched;
 }
 
 /** A watched partition and its watches, in the order they started waiting. */
@@ -75,14 +76,14 @@ export class TailWatcher {
         watched = { key, topic: p.topic, partition: p.partition, watches: new Set() };
         this.#watched.set(key, watched);
       }
-      const w: Watch = { after: p.after, wake, some, partition: watched };
+      const w: Watch = { after: p.after, wake, some, watched };
       watched.watches.add(w);
       added.push(w);
     }
     this.#timer ??= setInterval(() => void this.#poll(), this.#intervalMs);
     return () => {
       for (const w of added) {
-        const watched = w.partition;
+        const { watched } = w;
         watched.watches.delete(w);
         if (watched.watches.size === 0 && this.#watched.get(watched.key) === watched)
           this.#watched.delete(watched.key);
@@ -94,7 +95,7 @@ export class TailWatcher {
     };
   }
 
-  /** Partitions with at least one waiting poll (for tests and metrics). */
+  /** Partitions with at least one waiting poll. */
   get watchedPartitions(): number {
     return this.#watched.size;
   }

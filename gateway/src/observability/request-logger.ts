@@ -6,9 +6,10 @@ type Args = [obj: unknown, msg?: string, ...rest: unknown[]];
 /**
  * A request's logger (fastify's childLoggerFactory): it binds the request id
  * as a pino child would, but makes that child only when the request writes a
- * line. A pino child costs about 2 KiB of heap and a few µs; a long-poll held
- * open for 30 s would keep one the whole time, and most requests write only
- * the access line, which the server writes from the root logger with the id in it.
+ * line. A long-poll held open for 30 s would keep a child the whole time (about
+ * 0.4 KiB of the 16.9 KiB a waiting poll held, by a heap-snapshot diff), and most
+ * requests write only the access line, which the server writes from the root
+ * logger with the id in it.
  */
 export class RequestLogger {
   readonly #root: Logger;
